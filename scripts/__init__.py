@@ -1,0 +1,1 @@
+"""The `dca` command-line tool and the build steps behind it."""
