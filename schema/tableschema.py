@@ -1,0 +1,173 @@
+"""Reading the package descriptor and its Table Schemas.
+
+Kept free of frictionless objects on purpose: the validator, the build, the API and
+the codebook all need the same plain facts (field names, types, vocabularies and
+their definitions, keys), and reading JSON is faster and more predictable than
+instantiating frictionless metadata classes.
+"""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+# A vocabulary code is defined in its field's description as "`code` = definition;"
+_DEFINITION = re.compile(r"`([a-z0-9_]+)` = (.+?)(?=; `[a-z0-9_]+` = |\.?$)", re.S)
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    type: str
+    title: str
+    description: str
+    constraints: dict[str, Any]
+
+    @property
+    def required(self) -> bool:
+        return bool(self.constraints.get("required"))
+
+    @property
+    def enum(self) -> list[str] | None:
+        return self.constraints.get("enum")
+
+    def definitions(self) -> dict[str, str]:
+        """Definitions of the vocabulary codes, parsed from the description."""
+        return {m.group(1): m.group(2).strip() for m in _DEFINITION.finditer(self.description)}
+
+
+@dataclass(frozen=True)
+class ForeignKey:
+    fields: list[str]
+    resource: str
+    reference_fields: list[str]
+
+
+@dataclass(frozen=True)
+class Resource:
+    name: str
+    path: str
+    schema_path: str
+    title: str
+    description: str
+    fields: list[Field]
+    primary_key: list[str]
+    foreign_keys: list[ForeignKey]
+    missing_values: list[str] = field(default_factory=lambda: [""])
+
+    @property
+    def field_names(self) -> list[str]:
+        return [f.name for f in self.fields]
+
+    def field(self, name: str) -> Field:
+        for f in self.fields:
+            if f.name == name:
+                return f
+        raise KeyError(name)
+
+
+@dataclass(frozen=True)
+class Package:
+    root: Path
+    descriptor: dict[str, Any]
+    resources: list[Resource]
+
+    @property
+    def name(self) -> str:
+        return self.descriptor.get("name", "")
+
+    @property
+    def version(self) -> str:
+        return self.descriptor.get("version", "")
+
+    def resource(self, name: str) -> Resource:
+        for r in self.resources:
+            if r.name == name:
+                return r
+        raise KeyError(name)
+
+
+class DescriptorError(Exception):
+    """The descriptor or a schema it points to cannot be read; the message says why."""
+
+    def __init__(self, file: str, message: str):
+        super().__init__(f"{file}: {message}")
+        self.file = file
+        self.message = message
+
+
+def _read_json(path: Path, label: str) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise DescriptorError(label, "file not found") from None
+    except UnicodeDecodeError as e:
+        raise DescriptorError(label, f"is not UTF-8 ({e.reason} at byte {e.start})") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise DescriptorError(label, f"is not valid JSON: {e.msg} at line {e.lineno}, column {e.colno}") from None
+    if not isinstance(data, dict):
+        raise DescriptorError(label, "must contain a JSON object")
+    return data
+
+
+def load_schema(path: Path, label: str | None = None) -> dict[str, Any]:
+    return _read_json(path, label or str(path))
+
+
+def load_package(root: Path | str) -> Package:
+    """Load ``datapackage.json`` from a package folder (or the file itself)."""
+    root = Path(root)
+    descriptor_path = root if root.is_file() else root / "datapackage.json"
+    root = descriptor_path.parent
+    descriptor = _read_json(descriptor_path, "datapackage.json")
+    resources = []
+    raw_resources = descriptor.get("resources")
+    if not isinstance(raw_resources, list) or not raw_resources:
+        raise DescriptorError("datapackage.json", "has no 'resources' list")
+    for i, res in enumerate(raw_resources):
+        if not isinstance(res, dict) or "name" not in res or "path" not in res:
+            raise DescriptorError("datapackage.json", f"resource #{i + 1} needs a 'name' and a 'path'")
+        schema = res.get("schema")
+        if isinstance(schema, str):
+            schema_path = schema
+            schema = load_schema(root / schema, schema)
+        elif isinstance(schema, dict):
+            schema_path = ""
+        else:
+            raise DescriptorError("datapackage.json", f"resource '{res['name']}' has no 'schema'")
+        fields = [
+            Field(
+                name=f["name"],
+                type=f.get("type", "string"),
+                title=f.get("title", f["name"]),
+                description=f.get("description", ""),
+                constraints=f.get("constraints", {}),
+            )
+            for f in schema.get("fields", [])
+        ]
+        pk = schema.get("primaryKey", [])
+        pk = [pk] if isinstance(pk, str) else list(pk)
+        fks = []
+        for fk in schema.get("foreignKeys", []):
+            fk_fields = fk["fields"] if isinstance(fk["fields"], list) else [fk["fields"]]
+            ref = fk["reference"]
+            ref_fields = ref["fields"] if isinstance(ref["fields"], list) else [ref["fields"]]
+            fks.append(ForeignKey(fk_fields, ref.get("resource") or res["name"], ref_fields))
+        resources.append(
+            Resource(
+                name=res["name"],
+                path=res["path"],
+                schema_path=schema_path,
+                title=res.get("title", res["name"]),
+                description=res.get("description", schema.get("description", "")),
+                fields=fields,
+                primary_key=pk,
+                foreign_keys=fks,
+                missing_values=schema.get("missingValues", [""]),
+            )
+        )
+    return Package(root=root, descriptor=descriptor, resources=resources)

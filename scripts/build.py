@@ -1,0 +1,232 @@
+"""`dca build`: the validated package as a SQLite database (and optionally PostgreSQL).
+
+The build is written aside and swapped in (see `atomic.replace_dir`), so a failed
+or killed build leaves the previous `build/` as it was. Everything the API would
+otherwise compute per request is computed here once: the denormalised
+party/dyad indexes, each agreement's JSON, per-country summaries, counts and the
+content hash that the API's ETags derive from.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+import shutil
+import sqlite3
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import orjson
+import polars as pl
+from sqlalchemy import create_engine
+
+from schema.tableschema import Package, load_package
+from schema.tables import RESOURCE_TABLES, metadata
+
+from .atomic import TMP_PREFIX, clear_debris, replace_dir
+
+DB_NAME = "dca.sqlite"
+SCHEMA_VERSION = "1"  # bump when the database layout changes; the API refuses other versions
+
+Progress = Callable[[str], None] | None
+
+
+class BuildError(Exception):
+    """A build could not be completed; the previous build is untouched."""
+
+
+@dataclass
+class BuildResult:
+    database: Path
+    content_hash: str
+    counts: dict[str, int]
+
+    @property
+    def summary(self) -> str:
+        return ", ".join(f"{n} {k}" for k, n in self.counts.items())
+
+
+def content_hash(pkg: Package) -> str:
+    """SHA-256 over the descriptor, the schemas and the data, in a fixed order."""
+    h = hashlib.sha256()
+    files = [pkg.root / "datapackage.json"]
+    for r in pkg.resources:
+        if r.schema_path:
+            files.append(pkg.root / r.schema_path)
+        files.append(pkg.root / r.path)
+    for f in files:
+        rel = f.relative_to(pkg.root).as_posix().encode()
+        data = f.read_bytes()
+        h.update(len(rel).to_bytes(4, "big") + rel + len(data).to_bytes(8, "big") + data)
+    return h.hexdigest()
+
+
+def read_frames(pkg: Package) -> dict[str, pl.DataFrame]:
+    """Each resource as a polars frame with integer fields typed; dates stay ISO text."""
+    frames = {}
+    for r in pkg.resources:
+        df = pl.read_csv(pkg.root / r.path, infer_schema=False, encoding="utf8")
+        casts = [pl.col(f.name).cast(pl.Int64) for f in r.fields if f.type == "integer"]
+        frames[r.name] = df.with_columns(casts) if casts else df
+    return frames
+
+
+def _insert(con: sqlite3.Connection, table: str, df: pl.DataFrame) -> None:
+    cols = ", ".join(df.columns)
+    marks = ", ".join("?" * len(df.columns))
+    con.executemany(f"INSERT INTO {table} ({cols}) VALUES ({marks})", df.iter_rows())
+
+
+def _documents(frames: dict[str, pl.DataFrame]) -> pl.DataFrame:
+    """The JSON the API serves for each agreement, serialised once here."""
+    countries = {r["iso3"]: r for r in frames["countries"].iter_rows(named=True)}
+
+    def group(name: str) -> dict[str, list[dict]]:
+        out: dict[str, list[dict]] = {}
+        for row in frames[name].iter_rows(named=True):
+            out.setdefault(row["agreement_id"], []).append(row)
+        return out
+
+    parties, equipment, sources, history = group("parties"), group("equipment"), group("sources"), group("status_history")
+    ids, signed, lists, details, texts = [], [], [], [], []
+    for a in frames["agreements"].iter_rows(named=True):
+        aid = a["agreement_id"]
+        plist = []
+        for p in sorted(parties.get(aid, []), key=lambda p: p["country_iso3"]):
+            c = countries.get(p["country_iso3"], {})
+            plist.append({"iso3": p["country_iso3"], "name": c.get("name"), "cow_code": int(c["cow_code"]) if c.get("cow_code") else None})
+        venue = countries.get(a["venue_country_iso3"] or "", {})
+        item = {
+            "agreement_id": aid,
+            "title": a["title"],
+            "agreement_type": a["agreement_type"],
+            "signed_on": a["signed_on"],
+            "signed_precision": a["signed_precision"],
+            "venue_city": a["venue_city"],
+            "venue_country_iso3": a["venue_country_iso3"],
+            "venue_country_name": venue.get("name"),
+            "status": a["status"],
+            "status_as_of": a["status_as_of"],
+            "entry_into_force_on": a["entry_into_force_on"],
+            "end_on": a["end_on"],
+            "summary": a["summary"],
+            "parties": plist,
+        }
+        detail = dict(item)
+        detail["notes"] = a["notes"]
+        detail["parties"] = [
+            dict(pl_, signatory_name=p["signatory_name"], signatory_title=p["signatory_title"],
+                 cow_abbr=countries.get(p["country_iso3"], {}).get("cow_abbr"))
+            for pl_, p in zip(plist, sorted(parties.get(aid, []), key=lambda p: p["country_iso3"]))
+        ]
+        detail["equipment"] = [{k: v for k, v in e.items() if k != "agreement_id"} for e in sorted(equipment.get(aid, []), key=lambda e: e["equipment_id"])]
+        detail["sources"] = [{k: v for k, v in s.items() if k != "agreement_id"} for s in sorted(sources.get(aid, []), key=lambda s: s["source_id"])]
+        detail["status_history"] = [{k: v for k, v in h.items() if k != "agreement_id"} for h in sorted(history.get(aid, []), key=lambda h: (h["status_on"], h["history_id"]))]
+        ids.append(aid)
+        signed.append(a["signed_on"])
+        lists.append(orjson.dumps(item).decode())
+        details.append(orjson.dumps(detail).decode())
+        texts.append(f"{a['title']}\n{a['summary']}")
+    return pl.DataFrame({"agreement_id": ids, "signed_on": signed, "list_json": lists, "detail_json": details, "search_text": texts})
+
+
+def _derive(con: sqlite3.Connection, frames: dict[str, pl.DataFrame]) -> None:
+    con.execute(
+        "INSERT INTO party_index (country_iso3, signed_on, agreement_id, agreement_type, status) "
+        "SELECT p.country_iso3, a.signed_on, a.agreement_id, a.agreement_type, a.status "
+        "FROM parties p JOIN agreements a ON a.agreement_id = p.agreement_id"
+    )
+    con.execute(
+        "INSERT INTO dyad_index (iso3_a, iso3_b, signed_on, agreement_id) "
+        "SELECT p1.country_iso3, p2.country_iso3, a.signed_on, a.agreement_id FROM parties p1 "
+        "JOIN parties p2 ON p2.agreement_id = p1.agreement_id AND p1.country_iso3 < p2.country_iso3 "
+        "JOIN agreements a ON a.agreement_id = p1.agreement_id"
+    )
+    _insert(con, "agreement_docs", _documents(frames))
+    con.execute(
+        "CREATE VIRTUAL TABLE agreements_fts USING fts5(agreement_id UNINDEXED, title, summary, "
+        "tokenize = 'unicode61 remove_diacritics 2')"
+    )
+    con.execute("INSERT INTO agreements_fts (agreement_id, title, summary) SELECT agreement_id, title, summary FROM agreements")
+    # Per-country summaries: counts, date span and partners with shared-agreement counts.
+    partners: dict[str, dict[str, int]] = {}
+    for a, b, n in con.execute(
+        "SELECT iso3_a, iso3_b, COUNT(*) FROM dyad_index GROUP BY iso3_a, iso3_b"
+    ):
+        partners.setdefault(a, {})[b] = n
+        partners.setdefault(b, {})[a] = n
+    names = dict(con.execute("SELECT iso3, name FROM countries"))
+    rows = []
+    for iso3, count, first, last in con.execute(
+        "SELECT country_iso3, COUNT(*), MIN(signed_on), MAX(signed_on) FROM party_index GROUP BY country_iso3"
+    ).fetchall():
+        plist = sorted(partners.get(iso3, {}).items(), key=lambda kv: (-kv[1], kv[0]))
+        pj = orjson.dumps([{"iso3": p, "name": names.get(p), "agreements": n} for p, n in plist]).decode()
+        rows.append((iso3, count, len(plist), first, last, pj))
+    con.executemany(
+        "INSERT INTO country_summary (iso3, agreement_count, partner_count, first_signed_on, last_signed_on, partners_json) VALUES (?,?,?,?,?,?)",
+        rows,
+    )
+
+
+def build_package(root: Path, out: Path, progress: Progress = None, database_url: str | None = None) -> BuildResult:
+    say = progress or (lambda m: None)
+    t0 = time.monotonic()
+    pkg = load_package(root)
+    out = Path(out).resolve()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    clear_debris(out.parent)
+    stage = out.parent / f"{TMP_PREFIX}build-{os.getpid()}-{out.name}"
+    stage.mkdir()
+    try:
+        say("reading the package…")
+        digest = content_hash(pkg)
+        frames = read_frames(pkg)
+        db = stage / DB_NAME
+        engine = create_engine(f"sqlite:///{db}")
+        metadata.create_all(engine)
+        engine.dispose()
+        con = sqlite3.connect(db)
+        con.execute("PRAGMA journal_mode = OFF")
+        con.execute("PRAGMA synchronous = OFF")
+        counts = {}
+        with con:
+            for name in RESOURCE_TABLES:
+                say(f"loading {name} ({frames[name].height} rows)…")
+                _insert(con, name, frames[name])
+                counts[name] = frames[name].height
+            say("precomputing lookup tables, documents and the full-text index…")
+            _derive(con, frames)
+            meta = {
+                "name": pkg.name,
+                "title": pkg.descriptor.get("title", ""),
+                "version": pkg.version,
+                "schema_version": SCHEMA_VERSION,
+                "built_at": dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat(),
+                "content_hash": digest,
+                "counts": orjson.dumps(counts).decode(),
+                "licenses": orjson.dumps(pkg.descriptor.get("licenses", [])).decode(),
+                "datapackage": orjson.dumps(pkg.descriptor).decode(),
+            }
+            con.executemany("INSERT INTO build_meta (key, value) VALUES (?, ?)", meta.items())
+        say("analysing…")
+        con.execute("ANALYZE")
+        con.execute("VACUUM")
+        con.close()
+        (stage / "manifest.json").write_bytes(
+            orjson.dumps({k: v for k, v in meta.items() if k != "datapackage"} | {"counts": counts}, option=orjson.OPT_INDENT_2)
+        )
+        shutil.copy2(pkg.root / "datapackage.json", stage / "datapackage.json")
+        if database_url:
+            from .pgload import load_postgres
+
+            say("loading PostgreSQL…")
+            load_postgres(db, database_url, say)
+        replace_dir(stage, out)
+    except BaseException:
+        shutil.rmtree(stage, ignore_errors=True)
+        raise
+    say(f"done in {time.monotonic() - t0:.1f} s")
+    return BuildResult(out / DB_NAME, digest, counts)

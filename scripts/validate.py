@@ -1,0 +1,209 @@
+"""`dca validate`: every check of the package, as findings a contributor can act on.
+
+Two layers, both run as pandera schemas over polars frames so the whole package is
+checked in a few vectorised passes: first what the Frictionless standard defines
+(types, constraints, primary and foreign keys; the findings match the reference
+validator's, which a test holds), then the dataset's own rules (`schema.rules`).
+"""
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pandera.polars as pa
+import polars as pl
+
+from schema import rules as rules_mod
+from schema.pandera_schemas import build_schema
+from schema.tableschema import DescriptorError, Field, Package, Resource, load_package
+
+from .findings import Finding, suggest
+from .readcsv import Table, read_table
+
+PATTERN_HINTS = {
+    "^[A-Z]{3}$": "expected an upper-case ISO 3166-1 alpha-3 code such as PAK",
+    "^[A-Z]{2}$": "expected an upper-case ISO 3166-1 alpha-2 code such as PK",
+    "^[A-Z]{2,3}$": "expected an upper-case abbreviation such as PAK",
+    rules_mod.PARTIAL_DATE_PATTERN: "expected a date as YYYY-MM-DD, or YYYY-MM or YYYY when only the month or year is known",
+    "^https?://[^\\s]+$": "expected a full address starting with http:// or https://, without spaces",
+}
+TYPE_HINTS = {
+    "integer": "expected a whole number such as 4 (leave empty when unknown)",
+    "number": "expected a number such as 4.5",
+    "date": "expected a date as YYYY-MM-DD",
+    "year": "expected a year such as 2014",
+    "boolean": "expected true or false",
+}
+RULE_RESOURCES = {"agreements", "parties", "sources", "equipment", "status_history"}
+
+
+def _short(v: object, n: int = 60) -> str:
+    s = str(v).replace("\n", " ")
+    return s if len(s) <= n else s[: n - 1] + "…"
+
+
+def _pattern_hint(f: Field) -> str:
+    p = f.constraints["pattern"]
+    if p in PATTERN_HINTS:
+        return PATTERN_HINTS[p]
+    if f.name.endswith("_id"):
+        return f"expected the id format described for {f.name} (pattern {p})"
+    return f"expected the pattern {p}"
+
+
+class _Frames:
+    """The tables of a package as polars frames of strings, and how to place a finding."""
+
+    def __init__(self, pkg: Package, tables: dict[str, Table]):
+        self.pkg = pkg
+        self.tables = tables
+        self.frames = {
+            name: pl.DataFrame({n: t.columns[n] for n in t.resource.field_names}, schema={n: pl.Utf8 for n in t.resource.field_names})
+            for name, t in tables.items()
+        }
+
+    def at(self, name: str, index: int, field: str | None, message: str, code: str) -> Finding:
+        t = self.tables[name]
+        return Finding(t.file, t.row_numbers[index], field, message, code, t.line_numbers[index])
+
+
+def _failures(schema: pa.DataFrameSchema, df: pl.DataFrame) -> pl.DataFrame | None:
+    try:
+        schema.validate(df, lazy=True)
+    except pa.errors.SchemaErrors as e:
+        return e.failure_cases
+    return None
+
+
+def _field_findings(fr: _Frames, res: Resource, present: set[str]) -> list[Finding]:
+    df = fr.frames[res.name]
+    schema = build_schema(res, present, lookups=fr.frames)
+    fc = _failures(schema, df)
+    if fc is None:
+        return []
+    out: list[Finding] = []
+    fc = fc.filter(pl.col("index").is_not_null())
+    for row in fc.iter_rows(named=True):
+        check, idx, col = row["check"], int(row["index"]), row["column"]
+        if check.startswith(("primary-key", "foreign-key")):
+            out.append(_key_finding(fr, res, check, idx))
+            continue
+        f = res.field(col)
+        value = df.get_column(col)[idx]
+        out.append(fr.at(res.name, idx, col, _cell_message(fr, res, f, check, value, idx), check.split(":")[0]))
+    return out
+
+
+def _cell_message(fr: _Frames, res: Resource, f: Field, check: str, value: str | None, idx: int) -> str:
+    v = f"'{_short(value)}'"
+    cons = f.constraints
+    if check == "type-error":
+        return f"{v} is not a valid {f.type}; {TYPE_HINTS.get(f.type, '')}".rstrip("; ")
+    if check == "unique-error":
+        first = _first_row(fr, res.name, [f.name], idx)
+        return f"{v} is already used on row {first}; each {f.name} must be unique"
+    kind = check.split(":", 1)[1]
+    if kind == "required":
+        return f"is empty but required ({f.title.lower()}); fill it in"
+    if kind == "enum":
+        hint = suggest(value or "", cons["enum"])
+        msg = f"{v} is not allowed; expected one of: {', '.join(cons['enum'])}"
+        return msg + (f"; did you mean '{hint}'?" if hint else "")
+    if kind == "pattern":
+        return f"{v} is not in the expected form; {_pattern_hint(f)}"
+    if kind == "minLength":
+        return f"{v} is too short; it needs at least {cons['minLength']} characters"
+    if kind == "maxLength":
+        return f"is too long ({len(value or '')} characters); at most {cons['maxLength']} are allowed"
+    if kind == "minimum":
+        return f"{v} is too small; the minimum is {cons['minimum']}"
+    if kind == "maximum":
+        return f"{v} is too large; the maximum is {cons['maximum']}"
+    return f"{v} breaks the constraint {kind}"
+
+
+def _first_row(fr: _Frames, name: str, cols: list[str], idx: int) -> int:
+    df = fr.frames[name]
+    key = df.row(idx, named=True)
+    mask = pl.all_horizontal([pl.col(c) == key[c] for c in cols])
+    first = df.with_row_index("_i").filter(mask).get_column("_i")[0]
+    return fr.tables[name].row_numbers[first]
+
+
+def _key_finding(fr: _Frames, res: Resource, check: str, idx: int) -> Finding:
+    df = fr.frames[res.name]
+    row = df.row(idx, named=True)
+    if check == "primary-key":
+        cols = res.primary_key
+        first = _first_row(fr, res.name, cols, idx)
+        vals = ", ".join(f"{c}={row[c]!r}" for c in cols)
+        return fr.at(res.name, idx, cols[0] if len(cols) == 1 else None,
+                     f"duplicate key ({vals}): row {first} already has it; each row needs its own key (remove the repeat or give it a distinct id)",
+                     "primary-key")
+    fk = res.foreign_keys[int(check.split(":")[1])]
+    target = fr.pkg.resource(fk.resource)
+    ref = fr.frames.get(fk.resource)
+    vals = [row[c] for c in fk.fields]
+    label = ", ".join(f"'{v}'" for v in vals)
+    msg = f"{label} is not in {Path(target.path).name} ({', '.join(fk.reference_fields)})"
+    if ref is not None and len(fk.fields) == 1 and vals[0]:
+        candidates = ref.get_column(fk.reference_fields[0]).drop_nulls().unique().to_list()
+        hint = _nearest(vals[0], candidates)
+        if hint:
+            msg += f"; did you mean '{hint}'?"
+    if fk.resource == "countries":
+        msg += "; use an ISO 3166-1 alpha-3 code listed in countries.csv"
+    else:
+        msg += f"; add the {fk.resource} row first or correct the reference"
+    return fr.at(res.name, idx, fk.fields[0], msg, "foreign-key")
+
+
+def _nearest(value: str, candidates: list[str]) -> str | None:
+    import difflib
+
+    if value.upper() in candidates:
+        return value.upper()
+    best = difflib.get_close_matches(value, candidates, n=1, cutoff=0.75)
+    return best[0] if best else None
+
+
+def _rule_findings(fr: _Frames, today: dt.date | None) -> list[Finding]:
+    if not RULE_RESOURCES <= set(fr.frames):
+        return []
+    rule_list = rules_mod.rules(fr.pkg, today)
+    enriched = rules_mod.enrich(fr.frames)
+    out: list[Finding] = []
+    for name, schema in rules_mod.rule_schemas(rule_list).items():
+        df = enriched[name]
+        fc = _failures(schema, df)
+        if fc is None:
+            continue
+        fc = fc.filter(pl.col("index").is_not_null())
+        for (check,), group in fc.group_by(["check"]):
+            rule = rule_list[int(check.split(":")[1])]
+            idxs = group.get_column("index").cast(pl.Int64).to_list()
+            msgs = df.select(rule.message.alias("m")).get_column("m").gather(idxs).to_list()
+            for i, m in zip(idxs, msgs):
+                out.append(fr.at(name, i, rule.field, m, rule.code))
+    return out
+
+
+def validate_package(root: Path | str, today: dt.date | None = None) -> list[Finding]:
+    """All findings for the package at root; an empty list means it is valid."""
+    root = Path(root)
+    try:
+        pkg = load_package(root)
+    except DescriptorError as e:
+        return [Finding(e.file, None, None, e.message, "descriptor-error")]
+    findings: list[Finding] = []
+    tables = {r.name: read_table(pkg.root, r) for r in pkg.resources}
+    for t in tables.values():
+        findings.extend(t.findings)
+    fr = _Frames(pkg, tables)
+    for r in pkg.resources:
+        t = tables[r.name]
+        if not t.readable:
+            continue
+        findings.extend(_field_findings(fr, r, getattr(t, "present", set(r.field_names))))
+    findings.extend(_rule_findings(fr, today))
+    return findings
