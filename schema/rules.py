@@ -92,7 +92,7 @@ def enrich(tables: dict[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:
     pairs = parties.rename({"country_iso3": "_iso"})
 
     a = tables["agreements"].with_row_index("_i")
-    a = a.join(per_agreement, on="agreement_id", how="left").join(n_sources, on="agreement_id", how="left").sort("_i")
+    a = a.join(per_agreement, on="agreement_id", how="left").join(n_sources, on="agreement_id", how="left").unique("_i").sort("_i")
     a = a.with_columns(
         pl.col("_n_parties").fill_null(0),
         pl.col("_n_sources").fill_null(0),
@@ -107,7 +107,7 @@ def enrich(tables: dict[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:
 
     e = tables["equipment"].with_row_index("_i")
     pair_keys = pairs.select(pl.concat_str(["agreement_id", "_iso"], separator="|").alias("k")).get_column("k").implode()
-    src_owner = sources.rename({"agreement_id": "_source_agreement"})
+    src_owner = sources.unique("source_id", keep="first").rename({"agreement_id": "_source_agreement"})
     e = e.join(src_owner, on="source_id", how="left").sort("_i").with_columns(
         (pl.col("supplier_iso3").is_null() | pl.concat_str(["agreement_id", "supplier_iso3"], separator="|").is_in(pair_keys)).alias("_supplier_party"),
         (pl.col("recipient_iso3").is_null() | pl.concat_str(["agreement_id", "recipient_iso3"], separator="|").is_in(pair_keys)).alias("_recipient_party"),
@@ -147,7 +147,7 @@ def rules(package, today: dt.date | None = None) -> list[Rule]:
         Rule("agreements", "end_on", "rule-order", _not_before("end_on", "signed_on") & _not_before("end_on", "entry_into_force_on"),
              pl.concat_str([_q("end_on"), _lit(" is before the signing date or the entry into force; check both dates")])),
         Rule("agreements", "agreement_id", "rule-id",
-             pl.col("agreement_id").is_null() | pl.col("_expected_id").is_null()
+             pl.col("agreement_id").is_null() | pl.col("_expected_id").is_null() | (pl.col("_n_parties") < 2)
              | (pl.col("agreement_id") == pl.col("_expected_id"))
              | (pl.col("agreement_id").str.starts_with(pl.concat_str([pl.col("_expected_id"), _lit("-")]))
                 & pl.col("agreement_id").str.slice(pl.col("_expected_id").str.len_chars() + 1).str.contains("^[a-z][a-z0-9]*$")),

@@ -72,14 +72,14 @@ def validate(
     format: OutputFormat = typer.Option(OutputFormat.text, "--format", "-f", help="text for people, json for machines, github for CI annotations."),
 ) -> None:
     """Check the package: Frictionless rules (types, keys, vocabularies) and the dataset's own rules."""
-    from .findings import render_github, render_json, render_text
+    from .findings import problems, render_github, render_json, render_text
     from .validate import validate_package
 
     root = _package_root(path, package)
     findings = validate_package(root)
     render = {"text": render_text, "json": render_json, "github": render_github}[format.value]
     sys.stdout.write(render(findings))
-    raise typer.Exit(1 if findings else 0)
+    raise typer.Exit(1 if problems(findings) else 0)
 
 
 @app.command()

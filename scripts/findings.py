@@ -67,8 +67,17 @@ def suggest(value: str, allowed: Iterable[str]) -> str | None:
     return None
 
 
+NOTE_CODES = {"rules-skipped"}  # said to the reader, but not a problem in the data
+
+
+def problems(findings: list[Finding]) -> list[Finding]:
+    return [f for f in findings if f.code not in NOTE_CODES]
+
+
 def render_text(findings: list[Finding]) -> str:
-    """Findings grouped by file, then a count line."""
+    """Findings grouped by file, then a count line, then any notes."""
+    notes = [f for f in findings if f.code in NOTE_CODES]
+    findings = problems(findings)
     if not findings:
         return "The package is valid: no problems found.\n"
     out: list[str] = []
@@ -84,14 +93,16 @@ def render_text(findings: list[Finding]) -> str:
     files = len({f.file for f in findings})
     out.append("")
     out.append(f"{len(findings)} problem{'s' if len(findings) != 1 else ''} in {files} file{'s' if files != 1 else ''}.")
+    out.extend(f"Note: {n.message}." for n in notes)
     return "\n".join(out) + "\n"
 
 
 def render_json(findings: list[Finding]) -> str:
     data = {
-        "valid": not findings,
-        "count": len(findings),
-        "findings": [f.as_dict() for f in sorted(findings, key=sort_key)],
+        "valid": not problems(findings),
+        "count": len(problems(findings)),
+        "findings": [f.as_dict() for f in sorted(problems(findings), key=sort_key)],
+        "notes": [f.message for f in findings if f.code in NOTE_CODES],
     }
     return orjson.dumps(data, option=orjson.OPT_INDENT_2).decode() + "\n"
 
@@ -103,6 +114,8 @@ def _escape_annotation(s: str) -> str:
 def render_github(findings: list[Finding]) -> str:
     """GitHub Actions workflow commands: each finding annotates its CSV line."""
     out = []
+    notes = [f for f in findings if f.code in NOTE_CODES]
+    findings = problems(findings)
     for f in sorted(findings, key=sort_key):
         props = [f"file={f.file}"]
         line = f.line or f.row
@@ -111,5 +124,6 @@ def render_github(findings: list[Finding]) -> str:
         title = f"{f.field}" if f.field else f.code
         props.append(f"title={_escape_annotation(title).replace(',', '%2C').replace(':', '%3A')}")
         out.append(f"::error {','.join(props)}::{_escape_annotation(f.text())}")
+    out.extend(f"::notice::{_escape_annotation(n.message)}" for n in notes)
     out.append(f"{len(findings)} problem{'s' if len(findings) != 1 else ''} found.")
     return "\n".join(out) + "\n"

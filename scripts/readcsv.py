@@ -114,8 +114,7 @@ def read_table(root: Path, resource: Resource) -> Table:
                 blank_rows.append(row_no)
                 findings.append(Finding(file, row_no, None, "row is blank; delete the empty line", "blank-row", start_line))
                 continue
-            span_quotes = sum(c.count('"') for c in cells)
-            if span_quotes and reader.line_num > start_line and _unclosed(text, start_line):
+            if reader.line_num > start_line and _unclosed(text, start_line):
                 findings.append(Finding(file, row_no, None, "a quote (\") opened in this row is never closed, so the rest of the file was read as one cell; close the quote or remove it", "unbalanced-quote", start_line))
             if len(cells) > width:
                 for pos in range(width, len(cells)):

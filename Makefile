@@ -1,0 +1,32 @@
+# Two commands do all set-up on a fresh machine: `make serve` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+
+.PHONY: install validate build serve test bench clean
+
+$(STAMP): pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+validate: install
+	$(BIN)/dca validate
+
+build: install
+	$(BIN)/dca build
+
+serve: build
+	$(BIN)/dca serve --host $(HOST) --port $(PORT)
+
+test: install
+	$(BIN)/pytest
+
+clean:
+	rm -rf build dist .pytest_cache

@@ -1,0 +1,102 @@
+"""`dca build`: the database it writes, and that a failed build changes nothing."""
+from __future__ import annotations
+
+import sqlite3
+
+import orjson
+import pytest
+from typer.testing import CliRunner
+
+import scripts.build as build_mod
+from scripts.atomic import TMP_PREFIX
+from scripts.build import DB_NAME, build_package
+from scripts.cli import app
+from tests.packages import make_package
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def built(tmp_path):
+    pkg = make_package(tmp_path / "p")
+    out = tmp_path / "build"
+    result = build_package(pkg, out)
+    return pkg, out, result
+
+
+def test_build_writes_tables_with_the_package_rows(built):
+    pkg, out, result = built
+    con = sqlite3.connect(out / DB_NAME)
+    assert con.execute("SELECT COUNT(*) FROM agreements").fetchone()[0] == 3
+    assert con.execute("SELECT COUNT(*) FROM parties").fetchone()[0] == 7
+    assert con.execute("SELECT quantity FROM equipment WHERE equipment_id = 'deu-nor-1999-e1'").fetchone()[0] == 12
+    assert result.counts["agreements"] == 3
+
+
+def test_build_precomputes_lookups(built):
+    _, out, _ = built
+    con = sqlite3.connect(out / DB_NAME)
+    # a three-party agreement gives three unordered pairs
+    pairs = con.execute("SELECT iso3_a, iso3_b FROM dyad_index WHERE agreement_id = 'bra-chl-per-2003-07' ORDER BY 1, 2").fetchall()
+    assert pairs == [("BRA", "CHL"), ("BRA", "PER"), ("CHL", "PER")]
+    plan = " ".join(r[3] for r in con.execute(
+        "EXPLAIN QUERY PLAN SELECT agreement_id FROM party_index WHERE country_iso3 = ? AND signed_on >= ? "
+        "ORDER BY signed_on, agreement_id LIMIT 50", ("FRA", "2000")))
+    assert "USING PRIMARY KEY" in plan or "COVERING INDEX" in plan, plan
+    assert "TEMP B-TREE" not in plan
+    doc = orjson.loads(con.execute("SELECT detail_json FROM agreement_docs WHERE agreement_id = 'fra-ind-2001-05-06'").fetchone()[0])
+    assert [p["iso3"] for p in doc["parties"]] == ["FRA", "IND"]
+    assert doc["parties"][1]["cow_code"] == 750
+    assert doc["equipment"][0]["designation"] == "Testjet X"
+    hits = con.execute("SELECT agreement_id FROM agreements_fts WHERE agreements_fts MATCH 'three'").fetchall()
+    assert hits == [("bra-chl-per-2003-07",)]
+    summary = dict(con.execute("SELECT iso3, agreement_count FROM country_summary"))
+    assert summary["FRA"] == 1 and "USA" not in summary
+
+
+def test_build_records_content_hash_and_version(built):
+    pkg, out, result = built
+    con = sqlite3.connect(out / DB_NAME)
+    meta = dict(con.execute("SELECT key, value FROM build_meta"))
+    assert meta["content_hash"] == result.content_hash and len(result.content_hash) == 64
+    assert meta["version"] == orjson.loads((pkg / "datapackage.json").read_bytes())["version"]
+    # same data, same hash; changed data, different hash
+    assert build_package(pkg, out).content_hash == result.content_hash
+    (pkg / "dataset" / "parties.csv").write_text((pkg / "dataset" / "parties.csv").read_text().replace("Test Person One", "Test Person 1"))
+    assert build_package(pkg, out).content_hash != result.content_hash
+
+
+def test_failed_build_leaves_previous_build_intact(built, monkeypatch):
+    pkg, out, _ = built
+    before = (out / DB_NAME).read_bytes()
+
+    def boom(*a, **k):
+        raise RuntimeError("simulated crash halfway through the build")
+
+    monkeypatch.setattr(build_mod, "_derive", boom)
+    with pytest.raises(RuntimeError):
+        build_package(pkg, out)
+    assert (out / DB_NAME).read_bytes() == before
+    assert not [p for p in out.parent.iterdir() if p.name.startswith(TMP_PREFIX)]
+
+
+def test_debris_of_a_killed_build_is_cleared(built):
+    pkg, out, _ = built
+    debris = out.parent / f"{TMP_PREFIX}build-99999-build"
+    debris.mkdir()
+    (debris / DB_NAME).write_bytes(b"half a database")
+    build_package(pkg, out)
+    assert not debris.exists()
+    assert sqlite3.connect(out / DB_NAME).execute("SELECT COUNT(*) FROM agreements").fetchone()[0] == 3
+
+
+def test_build_refuses_an_invalid_package_and_keeps_the_old_build(tmp_path):
+    good = make_package(tmp_path / "good")
+    out = tmp_path / "out"
+    assert runner.invoke(app, ["build", str(good), "--out", str(out), "-q"]).exit_code == 0
+    before = (out / DB_NAME).read_bytes()
+    bad = make_package(tmp_path / "bad", "dangling_references")
+    result = runner.invoke(app, ["build", str(bad), "--out", str(out), "-q"])
+    assert result.exit_code == 1
+    assert "is not in agreements.csv" in result.output
+    assert (out / DB_NAME).read_bytes() == before
