@@ -135,5 +135,38 @@ def countries(
     typer.echo(f"Wrote {target} ({text.count(chr(10)) - 1} countries)")
 
 
+@app.command()
+def coverage(
+    path: Optional[Path] = PathArg,
+    package: Optional[Path] = PackageOpt,
+    write: bool = typer.Option(False, "--write", help="Rewrite the coverage block in README.md."),
+    check: bool = typer.Option(False, "--check", help="Exit 1 if README.md's coverage block is out of date."),
+) -> None:
+    """Show (or write into README.md) the dataset's coverage: counts, years, regions, types."""
+    from .atomic import write_text_atomic
+    from .coverage import coverage_markdown, replace_block
+
+    root = _package_root(path, package)
+    block = coverage_markdown(root)
+    readme = root / "README.md"
+    if not (write or check):
+        typer.echo(block)
+        return
+    current = readme.read_text(encoding="utf-8") if readme.exists() else ""
+    try:
+        updated = replace_block(current, block)
+    except ValueError as e:
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(2)
+    if check:
+        if updated != current:
+            typer.echo("README.md's coverage block is out of date: run `dca coverage --write`", err=True)
+            raise typer.Exit(1)
+        typer.echo("README.md's coverage block is up to date")
+        return
+    write_text_atomic(readme, updated)
+    typer.echo("Updated the coverage block in README.md")
+
+
 if __name__ == "__main__":  # pragma: no cover
     app()

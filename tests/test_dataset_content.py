@@ -1,0 +1,52 @@
+"""The committed records: the first record as published, sources that are real
+addresses, and the README's coverage statement generated from the data."""
+from __future__ import annotations
+
+import csv
+
+from scripts.coverage import START, END, coverage_markdown
+from tests.conftest import ROOT
+
+
+def rows(name):
+    with open(ROOT / "dataset" / f"{name}.csv", encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def test_first_record_is_as_published():
+    a = {r["agreement_id"]: r for r in rows("agreements")}["pak-rus-2014-11-20"]
+    assert (a["signed_on"], a["signed_precision"], a["venue_city"], a["venue_country_iso3"]) == ("2014-11-20", "day", "Rawalpindi", "PAK")
+    assert a["title"] == "Defence and Military Cooperation Agreement"
+    parties = {p["country_iso3"]: p for p in rows("parties") if p["agreement_id"] == "pak-rus-2014-11-20"}
+    assert set(parties) == {"PAK", "RUS"}
+    assert "Khawaja" in parties["PAK"]["signatory_name"] and "Asif" in parties["PAK"]["signatory_name"]
+    assert parties["RUS"]["signatory_name"] == "Sergei Shoigu"
+    assert all(p["signatory_title"] == "Minister of Defence" for p in parties.values())
+    mi35 = [e for e in rows("equipment") if e["agreement_id"] == "pak-rus-2014-11-20"]
+    assert len(mi35) == 1 and mi35[0]["designation"].startswith("Mi-35")
+    assert (mi35[0]["supplier_iso3"], mi35[0]["recipient_iso3"], mi35[0]["category"]) == ("RUS", "PAK", "helicopter")
+    s1 = {s["source_id"]: s for s in rows("sources")}["pak-rus-2014-11-20-s1"]
+    assert s1["publisher"] == "South Asia Analysis Group" and "5826" in s1["citation"] and s1["source_type"] == "analysis"
+    steps = [h for h in rows("status_history") if h["agreement_id"] == "pak-rus-2014-11-20"]
+    assert {h["equipment_status"] for h in steps} >= {"politically_approved", "contracted"}
+    assert all(h["source_id"] for h in steps)
+
+
+def test_at_least_forty_agreements_each_with_a_source():
+    ids = {a["agreement_id"] for a in rows("agreements")}
+    assert len(ids) >= 40
+    assert ids <= {s["agreement_id"] for s in rows("sources")}
+
+
+def test_source_urls_carry_no_page_junk():
+    for s in rows("sources"):
+        url = s["url"]
+        assert url or s["citation"], s["source_id"]
+        for junk in ("cdnjs.cloudflare.com", "code.jquery.com", "utm_"):
+            assert junk not in url, f"{s['source_id']}: {url}"
+
+
+def test_readme_coverage_block_is_generated_from_the_data():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = readme.split(START, 1)[1].split(END, 1)[0].strip()
+    assert block == coverage_markdown(ROOT).strip(), "run `dca coverage --write`"
