@@ -122,17 +122,7 @@ def countries(
     root = _package_root(path, package)
     target = root / "dataset" / "countries.csv"
     text = render_csv(country_rows())
-    if check:
-        current = target.read_text(encoding="utf-8") if target.exists() else ""
-        if current != text:
-            typer.echo(f"{target} is out of date: run `dca countries` and commit the result", err=True)
-            raise typer.Exit(1)
-        typer.echo(f"{target} is up to date")
-        return
-    from .atomic import write_text_atomic
-
-    write_text_atomic(target, text)
-    typer.echo(f"Wrote {target} ({text.count(chr(10)) - 1} countries)")
+    _check_or_write(target, text, check, "dca countries", f"{text.count(chr(10)) - 1} countries")
 
 
 @app.command()
@@ -143,7 +133,6 @@ def coverage(
     check: bool = typer.Option(False, "--check", help="Exit 1 if README.md's coverage block is out of date."),
 ) -> None:
     """Show (or write into README.md) the dataset's coverage: counts, years, regions, types."""
-    from .atomic import write_text_atomic
     from .coverage import coverage_markdown, replace_block
 
     root = _package_root(path, package)
@@ -158,14 +147,22 @@ def coverage(
     except ValueError as e:
         typer.echo(f"error: {e}", err=True)
         raise typer.Exit(2)
+    _check_or_write(readme, updated, check, "dca coverage --write", "coverage block")
+
+
+def _check_or_write(target: Path, text: str, check: bool, command: str, what: str) -> None:
+    """Generated files: either say whether the committed one is current, or write it atomically."""
+    from .atomic import write_text_atomic
+
     if check:
-        if updated != current:
-            typer.echo("README.md's coverage block is out of date: run `dca coverage --write`", err=True)
+        current = target.read_text(encoding="utf-8") if target.exists() else ""
+        if current != text:
+            typer.echo(f"{target} is out of date: run `{command}` and commit the result", err=True)
             raise typer.Exit(1)
-        typer.echo("README.md's coverage block is up to date")
+        typer.echo(f"{target} is up to date")
         return
-    write_text_atomic(readme, updated)
-    typer.echo("Updated the coverage block in README.md")
+    write_text_atomic(target, text)
+    typer.echo(f"Wrote {target} ({what})")
 
 
 if __name__ == "__main__":  # pragma: no cover
