@@ -8,8 +8,10 @@ content hash that the API's ETags derive from.
 """
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import hashlib
+import io
 import os
 import shutil
 import sqlite3
@@ -28,7 +30,8 @@ from schema.tables import RESOURCE_TABLES, metadata
 from .atomic import TMP_PREFIX, clear_debris, replace_dir
 
 DB_NAME = "dca.sqlite"
-SCHEMA_VERSION = "1"  # bump when the database layout changes; the API refuses other versions
+SCHEMA_VERSION = "2"  # bump when the database layout changes; the API refuses other versions
+# 2: agreement_csv (each agreement's list item as one CSV record, for the API's CSV exports)
 
 Progress = Callable[[str], None] | None
 
@@ -79,6 +82,23 @@ def _insert(con: sqlite3.Connection, table: str, df: pl.DataFrame) -> None:
     con.executemany(f"INSERT INTO {table} ({cols}) VALUES ({marks})", df.iter_rows())
 
 
+# Columns of the API's agreement CSV: the list item's fields, with the parties as
+# ';'-separated ISO3 codes and names (in the same order).
+CSV_COLUMNS = ["agreement_id", "title", "agreement_type", "signed_on", "signed_precision", "venue_city",
+               "venue_country_iso3", "venue_country_name", "status", "status_as_of", "entry_into_force_on",
+               "end_on", "summary", "parties", "party_names"]
+
+
+def csv_record(item: dict) -> str:
+    """A list item as one CSV record (RFC 4180, CRLF), as the API's CSV exports serve it."""
+    buf = io.StringIO()
+    row = [item.get(c) for c in CSV_COLUMNS[:-2]]
+    row.append(";".join(p["iso3"] for p in item["parties"]))
+    row.append(";".join(p["name"] or "" for p in item["parties"]))
+    csv.writer(buf, lineterminator="\r\n").writerow(row)
+    return buf.getvalue()
+
+
 def _documents(frames: dict[str, pl.DataFrame]) -> pl.DataFrame:
     """The JSON the API serves for each agreement, serialised once here."""
     countries = {r["iso3"]: r for r in frames["countries"].iter_rows(named=True)}
@@ -90,7 +110,7 @@ def _documents(frames: dict[str, pl.DataFrame]) -> pl.DataFrame:
         return out
 
     parties, equipment, sources, history = group("parties"), group("equipment"), group("sources"), group("status_history")
-    ids, signed, lists, details, texts = [], [], [], [], []
+    ids, signed, lists, details, texts, records = [], [], [], [], [], []
     for a in frames["agreements"].iter_rows(named=True):
         aid = a["agreement_id"]
         plist = []
@@ -129,7 +149,9 @@ def _documents(frames: dict[str, pl.DataFrame]) -> pl.DataFrame:
         lists.append(orjson.dumps(item).decode())
         details.append(orjson.dumps(detail).decode())
         texts.append(f"{a['title']}\n{a['summary']}")
-    return pl.DataFrame({"agreement_id": ids, "signed_on": signed, "list_json": lists, "detail_json": details, "search_text": texts})
+        records.append(csv_record(item))
+    return pl.DataFrame({"agreement_id": ids, "signed_on": signed, "list_json": lists, "detail_json": details, "search_text": texts,
+                         "csv_record": records})
 
 
 def _derive(con: sqlite3.Connection, frames: dict[str, pl.DataFrame]) -> None:
@@ -144,7 +166,10 @@ def _derive(con: sqlite3.Connection, frames: dict[str, pl.DataFrame]) -> None:
         "JOIN parties p2 ON p2.agreement_id = p1.agreement_id AND p1.country_iso3 < p2.country_iso3 "
         "JOIN agreements a ON a.agreement_id = p1.agreement_id"
     )
-    _insert(con, "agreement_docs", _documents(frames))
+    docs = _documents(frames)
+    _insert(con, "agreement_docs", docs.drop("csv_record"))
+    con.execute("CREATE TABLE agreement_csv (agreement_id VARCHAR NOT NULL PRIMARY KEY, csv_record VARCHAR NOT NULL)")
+    _insert(con, "agreement_csv", docs.select("agreement_id", "csv_record"))
     con.execute(
         "CREATE VIRTUAL TABLE agreements_fts USING fts5(agreement_id UNINDEXED, title, summary, "
         "tokenize = 'unicode61 remove_diacritics 2')"
@@ -219,6 +244,12 @@ def build_package(root: Path, out: Path, progress: Progress = None, database_url
             orjson.dumps({k: v for k, v in meta.items() if k != "datapackage"} | {"counts": counts}, option=orjson.OPT_INDENT_2)
         )
         shutil.copy2(pkg.root / "datapackage.json", stage / "datapackage.json")
+        # --- researcher exports (scripts/export.py): build/exports/, swapped in with the rest ---
+        say("writing the researcher exports…")
+        from .export import write_exports
+
+        write_exports(pkg, stage / "exports")
+        # --- end of researcher exports ---
         if database_url:
             from .pgload import load_postgres
 

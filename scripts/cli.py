@@ -165,5 +165,194 @@ def _check_or_write(target: Path, text: str, check: bool, command: str, what: st
     typer.echo(f"Wrote {target} ({what})")
 
 
+
+# --- researcher exports, codebook and release (scripts/export.py, codebook.py, release.py) ---
+
+class StartYear(str, Enum):
+    signing = "signing"
+    entry = "entry"
+
+
+def _out_dir(out: Path, root: Path, path: Optional[Path], package: Optional[Path]) -> Path:
+    """Like `dca build`: relative to the package when one is named, else to the current directory."""
+    return out if out.is_absolute() else (root / out if path or package else Path.cwd() / out)
+
+
+def _validate_or_exit(root: Path, what: str) -> None:
+    from .findings import render_text
+    from .validate import validate_package
+
+    findings = validate_package(root)
+    if findings:
+        sys.stdout.write(render_text(findings))
+        typer.echo(f"{what} stopped: fix the problems above first.", err=True)
+        raise typer.Exit(1)
+
+
+@app.command()
+def export(
+    path: Optional[Path] = PathArg,
+    package: Optional[Path] = PackageOpt,
+    out: Path = typer.Option(Path("build/exports"), "--out", "-o", help="Output folder (replaced atomically)."),
+    directed: bool = typer.Option(False, "--directed", help="Dyads and dyad-years in both directions (A-B and B-A)."),
+    start: StartYear = typer.Option(StartYear.signing, "--start", help="Dyad-years start at signing, or at entry into force where known."),
+    year_from: Optional[int] = typer.Option(None, "--from", help="First year of dyad_years (default: the earliest)."),
+    year_to: Optional[int] = typer.Option(None, "--to", help="Last year of dyad_years (default: the latest)."),
+) -> None:
+    """Write the researcher exports (flat, dyads, dyad-years as CSV, Parquet and Stata) with their data package."""
+    from .export import ExportError, ExportOptions, export_package
+
+    root = _package_root(path, package)
+    try:
+        options = ExportOptions(directed=directed, start=start.value, year_from=year_from, year_to=year_to)
+    except ExportError as e:
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(2)
+    _validate_or_exit(root, "Export")
+    out_dir = _out_dir(out, root, path, package)
+    try:
+        files = export_package(root, out_dir, options)
+    except ExportError as e:
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"Wrote {len(files)} files to {out_dir}")
+
+
+@app.command()
+def codebook(
+    path: Optional[Path] = PathArg,
+    package: Optional[Path] = PackageOpt,
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Folder for codebook.md, codebook.html and figures/ (default: the package's docs/)."),
+    check: bool = typer.Option(False, "--check", help="Exit 1 if the committed codebook differs from what the package gives."),
+) -> None:
+    """Generate docs/codebook.md, docs/codebook.html and docs/figures/ from the schemas and the data."""
+    from .codebook import stale_files, write_codebook
+
+    root = _package_root(path, package)
+    docs = root / "docs" if out is None else (out if out.is_absolute() else Path.cwd() / out)
+    if check:
+        stale = stale_files(root, docs)
+        if stale:
+            typer.echo(f"{docs}: out of date: {', '.join(stale)}; run `dca codebook` and commit the result", err=True)
+            raise typer.Exit(1)
+        typer.echo(f"{docs}: the codebook is up to date")
+        return
+    written = write_codebook(root, docs)
+    typer.echo(f"Wrote {len(written)} files to {docs}")
+
+
+@app.command()
+def release(
+    path: Optional[Path] = PathArg,
+    package: Optional[Path] = PackageOpt,
+    out: Path = typer.Option(Path("dist"), "--out", "-o", help="Folder for <name>-<version>.zip and its .sha256."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress output."),
+) -> None:
+    """Validate, then write the reproducible release bundle dist/<name>-<version>.zip (with SHA256SUMS)."""
+    from .release import ReleaseError, build_release
+
+    root = _package_root(path, package)
+    try:
+        result = build_release(root, _out_dir(out, root, path, package), progress=None if quiet else (lambda m: typer.echo(m, err=True)))
+    except ReleaseError as e:
+        typer.echo(f"error: {e}", err=True)
+        typer.echo("Release stopped: nothing was written.", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"Wrote {result.archive} ({len(result.files)} files, sha256 {result.sha256})")
+
+
+class DiffFormat(str, Enum):
+    markdown = "markdown"
+    json = "json"
+
+
+@app.command()
+def add(
+    path: Optional[Path] = PathArg,
+    package: Optional[Path] = PackageOpt,
+    record: Optional[Path] = typer.Option(None, "--from", help="Record file (.yaml, .yml or .json; - reads standard input) instead of questions."),
+    template: bool = typer.Option(False, "--template", help="Print an annotated record file to fill in for --from, and exit."),
+    force: Optional[str] = typer.Option(None, "--force", metavar="REASON", help="Add even if it looks like a duplicate; REASON (why it is not one) is kept in the record's notes."),
+) -> None:
+    """Add an agreement with its parties, sources and equipment: by questions, or from a YAML/JSON file."""
+    root = _package_root(path, package)
+    if template:
+        from schema.tableschema import load_package
+
+        from .template import template as make_template
+
+        sys.stdout.write(make_template(load_package(root)))
+        return
+    from .add import run_add
+
+    raise typer.Exit(run_add(root, record, force))
+
+
+@app.command()
+def fmt(
+    path: Optional[Path] = PathArg,
+    package: Optional[Path] = PackageOpt,
+    check: bool = typer.Option(False, "--check", help="Change nothing: list the files that are not in canonical form and exit 1 if any."),
+) -> None:
+    """Rewrite the dataset's CSV files in canonical form (row order, quoting, spaces, line endings)."""
+    from schema.tableschema import DescriptorError
+
+    from .filewrite import ChangedMeanwhile
+    from .fmt import format_package, render
+
+    root = _package_root(path, package)
+    try:
+        results = format_package(root, write=not check)
+    except DescriptorError as e:
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(1)
+    except ChangedMeanwhile as e:
+        typer.echo(f"error: {e.path} changed while dca fmt was running; nothing was written: run it again", err=True)
+        raise typer.Exit(1)
+    text, code = render(results, check)
+    sys.stdout.write(text)
+    raise typer.Exit(code)
+
+
+@app.command()
+def diff(
+    base: Optional[str] = typer.Argument(None, help="Git revision to compare with (default: the merge base of HEAD with main).", show_default=False),
+    package: Optional[Path] = PackageOpt,
+    format: DiffFormat = typer.Option(DiffFormat.markdown, "--format", "-f", help="markdown for a pull-request comment, json for machines."),
+) -> None:
+    """What changed in the dataset since BASE (working tree included): agreements added, removed and changed, field by field."""
+    from .diff import DiffError, diff_package, render_json, render_markdown
+
+    root = _package_root(None, package)
+    try:
+        result = diff_package(root, base)
+    except DiffError as e:
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(2)
+    sys.stdout.write(render_json(result) if format is DiffFormat.json else render_markdown(result))
+
+
+@app.command()
+def serve(
+    path: Optional[Path] = typer.Argument(None, help="Package folder whose build/dca.sqlite to serve (default: DCA_DB, or build/dca.sqlite here).", show_default=False),
+    host: str = typer.Option("127.0.0.1", "--host", help="Interface to listen on."),
+    port: int = typer.Option(8000, "--port", help="Port to listen on."),
+    db: Optional[Path] = typer.Option(None, "--db", help="The SQLite build to serve (overrides PATH)."),
+    database_url: Optional[str] = typer.Option(None, "--database-url", envvar="DATABASE_URL", help="Serve this PostgreSQL database instead (loaded by dca build --database-url)."),
+    access_log: bool = typer.Option(False, "--access-log", help="Log every request."),
+) -> None:
+    """Serve the read-only HTTP API over an existing build (make one with `dca build`)."""
+    from .serve import ServeError
+    from .serve import serve as run
+
+    if db is None and path is not None:
+        db = (path.parent if path.is_file() else path) / "build" / "dca.sqlite"
+    try:
+        run(host, port, db, database_url, access_log=access_log, say=lambda m: typer.echo(m, err=True))
+    except ServeError as e:
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(1)
+
+
 if __name__ == "__main__":  # pragma: no cover
     app()

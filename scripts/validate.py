@@ -17,6 +17,7 @@ from schema import rules as rules_mod
 from schema.pandera_schemas import build_schema
 from schema.tableschema import DescriptorError, Field, Package, Resource, load_package
 
+from .canonical import not_canonical_findings
 from .findings import Finding, suggest
 from .readcsv import Table, read_table
 
@@ -220,6 +221,8 @@ def validate_package(root: Path | str, today: dt.date | None = None) -> list[Fin
         findings.append(Finding("datapackage.json", None, None, RULES_SKIPPED, "rules-skipped"))
     else:
         findings.extend(_rule_findings(fr, today))
+    # Last and separate: is each file already as `dca fmt` writes it? (one cheap pass)
+    findings.extend(not_canonical_findings(pkg.root, tables, fr.frames))
     return findings
 
 

@@ -1,0 +1,343 @@
+"""The database the API reads: opening it read-only, checking it, running statements.
+
+SQLite is opened through a URI with ``mode=ro&immutable=1`` (the build is never
+written after it is swapped in, so SQLite may skip locking and change detection);
+PostgreSQL is reached through ``DATABASE_URL`` with the tables in schema ``dca`` put
+on the ``search_path``. Nothing here can write: there is no write path in the API.
+
+Statements are SQLAlchemy Core, built from the SQLModel tables in ``schema.tables``.
+Each statement shape is compiled once per dialect and cached; requests then run the
+compiled SQL with bound parameters on a pooled DBAPI connection, in a worker thread
+so that the event loop stays free and SQLite (which releases the GIL) can use a second
+core.
+"""
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import anyio
+import orjson
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.pool import QueuePool
+from sqlalchemy.sql import ClauseElement
+
+from schema.tables import metadata
+
+from .settings import Settings, normalise_database_url
+
+REQUIRED_TABLES = sorted(metadata.tables) + ["agreements_fts", "agreement_csv"]
+META_KEYS = ("name", "version", "schema_version", "built_at", "content_hash", "counts", "licenses", "datapackage")
+
+
+class StartupError(Exception):
+    """The database cannot be served; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class BuildInfo:
+    name: str
+    title: str
+    version: str
+    schema_version: str
+    built_at: str
+    content_hash: str
+    counts: dict[str, int]
+    licenses: list[dict[str, Any]]
+    datapackage: dict[str, Any]
+    datapackage_bytes: bytes = field(repr=False, default=b"")
+
+
+def _sqlite_uri(path: Path) -> str:
+    return path.resolve().as_uri() + "?mode=ro&immutable=1"
+
+
+def _sqlite_connect(path: Path) -> sqlite3.Connection:
+    con = sqlite3.connect(_sqlite_uri(path), uri=True, check_same_thread=False, isolation_level=None)
+    con.execute("PRAGMA query_only = ON")
+    # The file is memory-mapped: pages are read in place from the OS page cache, shared by
+    # all connections (they count in the process's RSS as file pages, not as its own
+    # memory, which stays flat while large results stream). A small private page cache
+    # then suffices.
+    con.execute("PRAGMA mmap_size = 4294967296")
+    con.execute("PRAGMA cache_size = -8192")
+    return con
+
+
+def _expected_schema_version() -> str:
+    from scripts.build import SCHEMA_VERSION
+
+    return SCHEMA_VERSION
+
+
+def make_engine(settings: Settings) -> Engine:
+    if settings.database_url:
+        url = normalise_database_url(settings.database_url)
+        if not url.startswith("postgresql+psycopg://"):
+            raise StartupError(f"DATABASE_URL must be a postgresql:// URL, not {url.split(':', 1)[0]}://...")
+        schema = settings.pg_schema
+        engine = create_engine(
+            url,
+            pool_size=settings.db_threads,
+            max_overflow=4,
+            pool_pre_ping=True,
+            isolation_level="AUTOCOMMIT",
+            connect_args={"options": f"-c search_path={schema} -c default_transaction_read_only=on", "connect_timeout": 10},
+        )
+        return engine
+    path = settings.sqlite_path
+    return create_engine(
+        "sqlite://",
+        creator=lambda: _sqlite_connect(path),
+        poolclass=QueuePool,
+        pool_size=settings.db_threads + 2,
+        max_overflow=8,
+        pool_reset_on_return=None,  # read-only connections: nothing to roll back
+    )
+
+
+class Compiled:
+    """A statement compiled for one dialect: SQL text and how to bind parameters."""
+
+    __slots__ = ("sql", "positional", "names", "defaults")
+
+    def __init__(self, stmt: ClauseElement, dialect) -> None:
+        c = stmt.compile(dialect=dialect)
+        self.sql = c.string
+        self.defaults = dict(c.params)
+        self.positional = dialect.paramstyle in ("qmark", "numeric", "format")
+        self.names = list(c.positiontup or []) if self.positional else None
+
+    def bind(self, params: dict[str, Any] | None) -> Any:
+        values = {**self.defaults, **(params or {})} if params else self.defaults
+        if self.positional:
+            return [values[n] for n in self.names]
+        return values
+
+
+class Database:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.is_sqlite = not settings.database_url
+        self.engine = make_engine(settings)
+        self.dialect = self.engine.dialect
+        self._compiled: dict[Any, Compiled] = {}
+        self._lock = threading.Lock()
+        self.limiter = anyio.CapacityLimiter(settings.db_threads)
+        self.info: BuildInfo | None = None
+        self._loop_con: sqlite3.Connection | None = None
+
+    # -- statements -------------------------------------------------------
+    def compiled(self, key: Any, build: Callable[[], ClauseElement]) -> Compiled:
+        c = self._compiled.get(key)
+        if c is None:
+            c = Compiled(build(), self.dialect)
+            with self._lock:
+                self._compiled[key] = c
+        return c
+
+    def execute(self, c: Compiled, params: dict[str, Any] | None = None) -> list[tuple]:
+        conn = self.engine.raw_connection()
+        try:
+            cur = conn.cursor()
+            try:
+                cur.execute(c.sql, c.bind(params))
+                return cur.fetchall()
+            finally:
+                cur.close()
+        finally:
+            conn.close()
+
+    def execute_here(self, c: Compiled, params: dict[str, Any] | None = None) -> list[tuple]:
+        """Run on the calling (event loop) thread, on a connection kept for that thread."""
+        con = self._loop_con
+        if con is None:
+            con = self._loop_con = _sqlite_connect(self.settings.sqlite_path)
+        return con.execute(c.sql, c.bind(params)).fetchall()
+
+    async def fetch_all(self, c: Compiled, params: dict[str, Any] | None = None, *, inline: bool = False) -> list[tuple]:
+        """Rows of a compiled statement.
+
+        ``inline`` is for statements that are a bounded index lookup (a primary key, one
+        page of an index range): on SQLite those take tens of microseconds, less than
+        handing them to a thread, so they run on the event loop. Anything that may scan
+        runs in a worker thread, where SQLite releases the GIL and the loop stays free.
+        """
+        if inline and self.is_sqlite:
+            return self.execute_here(c, params)
+        return await anyio.to_thread.run_sync(self.execute, c, params, limiter=self.limiter)
+
+    async def fetch_one(self, c: Compiled, params: dict[str, Any] | None = None, *, inline: bool = False) -> tuple | None:
+        rows = await self.fetch_all(c, params, inline=inline)
+        return rows[0] if rows else None
+
+    async def run(self, fn: Callable, *args) -> Any:
+        return await anyio.to_thread.run_sync(fn, *args, limiter=self.limiter)
+
+    def stream(self, c: Compiled, params: dict[str, Any] | None, chunk: int = 2000) -> Iterator[list[tuple]]:
+        """Rows in chunks, holding one connection; memory stays constant whatever the size.
+
+        A synchronous generator: call ``next`` on it in a worker thread.
+        """
+        conn = self.engine.raw_connection()
+        try:
+            if self.is_sqlite:
+                cur = conn.cursor()
+                cur.execute(c.sql, c.bind(params))
+                try:
+                    while rows := cur.fetchmany(chunk):
+                        yield rows
+                finally:
+                    cur.close()
+            else:
+                pg = conn.driver_connection
+                with pg.transaction():
+                    with pg.cursor(name=f"dca_stream_{id(self)}_{threading.get_ident()}") as cur:
+                        cur.itersize = chunk
+                        cur.execute(c.sql, c.bind(params))
+                        while rows := cur.fetchmany(chunk):
+                            yield rows
+        finally:
+            conn.close()
+
+    # -- start-up ----------------------------------------------------------
+    def open(self) -> BuildInfo:
+        """Check that the build can be served and read its facts; StartupError if not."""
+        self.info = check_database(self.settings, self)
+        return self.info
+
+    def dispose(self) -> None:
+        if self._loop_con is not None:
+            self._loop_con.close()
+            self._loop_con = None
+        self.engine.dispose()
+
+
+def _raw_query(db: Database, sql: str) -> list[tuple]:
+    conn = db.engine.raw_connection()
+    try:
+        cur = conn.cursor()
+        cur.execute(sql)
+        rows = cur.fetchall()
+        cur.close()
+        return rows
+    finally:
+        conn.close()
+
+
+def check_database(settings: Settings, db: Database | None = None) -> BuildInfo:
+    """Everything that must hold before serving, with a message saying what to do if not.
+
+    Missing build, stale build (another database layout version), corrupt build (not
+    a database, tables missing, row counts that disagree with the build's record).
+    """
+    own = db is None
+    if settings.database_url:
+        return _check_postgres(settings, db)
+    path = settings.sqlite_path
+    if not path.exists():
+        raise StartupError(f"no build found at {path}; run `dca build` (or `make serve`) first")
+    if not path.is_file():
+        raise StartupError(f"corrupt build at {path}: not a file; run `dca build` again")
+    db = db or Database(settings)
+    try:
+        try:
+            names = {r[0] for r in _raw_query(db, "SELECT name FROM sqlite_master WHERE type IN ('table', 'view')")}
+        except (sqlite3.DatabaseError, Exception) as e:  # noqa: BLE001 - any failure to read is a corrupt file
+            raise StartupError(f"corrupt build at {path}: cannot be read as a SQLite database ({_reason(e)}); run `dca build` again") from None
+        try:
+            pages, page_size = _raw_query(db, "PRAGMA page_count")[0][0], _raw_query(db, "PRAGMA page_size")[0][0]
+        except Exception as e:  # noqa: BLE001
+            raise StartupError(f"corrupt build at {path}: {_reason(e)}; run `dca build` again") from None
+        size = path.stat().st_size
+        if pages * page_size != size:
+            raise StartupError(f"corrupt build at {path}: the file has {size} bytes but its pages need {pages * page_size} "
+                               "(truncated or damaged copy?); run `dca build` again")
+        return _check_contents(db, names, f"build at {path}", "run `dca build`")
+    finally:
+        if own:
+            db.dispose()
+
+
+def _check_postgres(settings: Settings, db: Database | None) -> BuildInfo:
+    own = db is None
+    where = settings.where
+    try:
+        db = db or Database(settings)
+    except StartupError:
+        raise
+    except Exception as e:  # noqa: BLE001
+        raise StartupError(f"cannot use DATABASE_URL {where}: {_reason(e)}") from None
+    try:
+        try:
+            names = {r[0] for r in _raw_query(db, "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()")}
+            schema = _raw_query(db, "SELECT current_schema()")[0][0]
+        except Exception as e:  # noqa: BLE001
+            raise StartupError(f"cannot connect to PostgreSQL at {where}: {_reason(e)}") from None
+        if schema is None or not names:
+            raise StartupError(
+                f"no build found in PostgreSQL at {where}; run `dca build --database-url URL` to load one"
+            )
+        return _check_contents(db, names, f"PostgreSQL build at {where}", "run `dca build --database-url URL`")
+    finally:
+        if own:
+            db.dispose()
+
+
+def _reason(e: BaseException) -> str:
+    text = str(e).strip().splitlines()
+    return text[0] if text else type(e).__name__
+
+
+def _check_contents(db: Database, names: set[str], what: str, fix: str) -> BuildInfo:
+    if "build_meta" not in names:
+        if not names:
+            raise StartupError(f"corrupt {what}: it holds no tables (not a dca build); {fix} again")
+        raise StartupError(f"corrupt {what}: table build_meta is missing (not a dca build?); {fix} again")
+    try:
+        meta = dict(_raw_query(db, "SELECT key, value FROM build_meta"))
+    except Exception as e:  # noqa: BLE001
+        raise StartupError(f"corrupt {what}: cannot read build_meta ({_reason(e)}); {fix} again") from None
+    expected = _expected_schema_version()
+    if meta.get("schema_version") != expected:
+        raise StartupError(
+            f"stale {what}: its database layout is version {meta.get('schema_version') or 'unknown'}, "
+            f"this API needs version {expected}; {fix} to rebuild it"
+        )
+    missing = [t for t in REQUIRED_TABLES if t not in names]
+    if missing:
+        raise StartupError(f"corrupt {what}: missing tables {', '.join(missing)}; {fix} again")
+    absent = [k for k in META_KEYS if k not in meta]
+    if absent:
+        raise StartupError(f"corrupt {what}: build_meta lacks {', '.join(absent)}; {fix} again")
+    try:
+        counts = orjson.loads(meta["counts"])
+        licenses = orjson.loads(meta["licenses"])
+        descriptor = orjson.loads(meta["datapackage"])
+        for table in ("agreements", "parties", "countries"):
+            n = _raw_query(db, f"SELECT COUNT(*) FROM {table}")[0][0]  # table names are constants
+            if table in counts and n != counts[table]:
+                raise StartupError(f"corrupt {what}: {table} has {n} rows but the build recorded {counts[table]}; {fix} again")
+        # Touch the pre-serialised documents and the full-text index once.
+        _raw_query(db, "SELECT agreement_id, list_json, detail_json FROM agreement_docs LIMIT 1")
+    except StartupError:
+        raise
+    except Exception as e:  # noqa: BLE001
+        raise StartupError(f"corrupt {what}: {_reason(e)}; {fix} again") from None
+    return BuildInfo(
+        name=meta["name"],
+        title=meta.get("title", ""),
+        version=meta["version"],
+        schema_version=meta["schema_version"],
+        built_at=meta["built_at"],
+        content_hash=meta["content_hash"],
+        counts=counts,
+        licenses=licenses,
+        datapackage=descriptor,
+        datapackage_bytes=orjson.dumps(descriptor),
+    )

@@ -1,0 +1,239 @@
+"""Paged lists in JSON, CSV and NDJSON, with keyset cursors, counts and links.
+
+Every list endpoint describes its rows with a ``ListKind`` and hands its statements
+to ``respond``:
+
+* JSON: ``{"items": [...], "count", "total", "limit", "next_cursor", "links"}``;
+  agreement items are the pre-serialised ``list_json`` bytes, joined as they are.
+* CSV / NDJSON: the same rows; a page (``limit`` 1-1000) is rendered at once, and
+  ``limit=all`` streams the whole result with ``fetchmany`` in a worker thread.
+* Headers: ``X-Total-Count`` (rows matching the filter), ``X-Row-Count`` (rows in
+  this response, sent before the body), ``Link`` (``next``, ``first``).
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from fastapi import Request
+from sqlalchemy.sql import Select
+from starlette.responses import Response
+
+from .problems import Problem
+from .state import Snapshot
+from .streaming import CSV, JSON, NDJSON, BodyStream, CsvEncoder, stream_chunks
+
+
+@dataclass
+class ListKind:
+    name: str
+    fields: list[str]
+    # row -> item as a dict (tables) ; agreements override item_bytes / csv_row
+    columns: list[str] | None = None
+    nkeys: int = 1
+    key_types: tuple[type, ...] = (str,)
+    docs: bool = False  # rows start with pre-serialised JSON (agreements)
+
+    def csv_records(self, fields: list[str] | None) -> bool:
+        """Whether the CSV can be the build's pre-rendered records (all columns, in order)."""
+        return self.docs and (fields is None or fields == self.fields)
+
+    def csv_columns(self, fields: list[str]) -> list[str]:
+        if self.docs:
+            out = []
+            for f in fields:
+                out += ["parties", "party_names"] if f == "parties" else [f]
+            return out
+        return fields
+
+    def item_bytes_fn(self, fields: list[str] | None) -> Callable[[tuple], bytes]:
+        if self.docs:
+            if fields is None:
+                return lambda row: row[0] if type(row[0]) is bytes else row[0].encode()
+
+            def project(row: tuple) -> bytes:
+                d = orjson.loads(row[0])
+                return orjson.dumps({f: d.get(f) for f in fields})
+
+            return project
+        cols = self.columns or self.fields
+        if fields is None or fields == cols:
+            return lambda row: orjson.dumps(dict(zip(cols, row)))
+        idx = [cols.index(f) for f in fields]
+        return lambda row: orjson.dumps({f: row[i] for f, i in zip(fields, idx)})
+
+    def csv_rows_fn(self, fields: list[str]) -> Callable[[list[tuple]], list[list[Any]]]:
+        if self.docs:
+            loads = orjson.loads
+
+            def rows(chunk: list[tuple]) -> list[list[Any]]:
+                out = []
+                for row in chunk:
+                    d = loads(row[0])
+                    line = []
+                    for f in fields:
+                        if f == "parties":
+                            ps = d["parties"]
+                            line.append(";".join(p["iso3"] for p in ps))
+                            line.append(";".join(p["name"] or "" for p in ps))
+                        else:
+                            line.append(d.get(f))
+                    out.append(line)
+                return out
+
+            return rows
+        cols = self.columns or self.fields
+        idx = [cols.index(f) for f in fields]
+        if idx == list(range(len(cols))):
+            n = len(cols)
+            return lambda chunk: [r[:n] for r in chunk]
+        return lambda chunk: [[r[i] for i in idx] for r in chunk]
+
+
+def _join_records(rows: list[tuple]) -> bytes:
+    """Pre-rendered records (bytes from SQLite, text from PostgreSQL) as one chunk."""
+    if rows and type(rows[0][0]) is bytes:
+        return b"".join([r[0] for r in rows])
+    return "".join([r[0] for r in rows]).encode()
+
+
+def base_url(request: Request) -> str:
+    """scheme://host/path of this request, without Starlette's URL parsing (hot path)."""
+    scope = request.scope
+    host = None
+    for k, v in scope["headers"]:
+        if k == b"host":
+            host = v.decode("latin-1")
+            break
+    if host is None:
+        server = scope.get("server") or ("localhost", None)
+        host = f"{server[0]}:{server[1]}" if server[1] else server[0]
+    return f"{scope.get('scheme', 'http')}://{host}{scope.get('root_path', '')}{scope['path']}"
+
+
+def page_url(base: str, raw_query: str, cursor: str | None) -> str:
+    """This request's URL with ``cursor`` replaced (the rest of the query kept as the client wrote it)."""
+    parts = [p for p in raw_query.split("&") if p and not p.startswith("cursor=") and p != "cursor"] if raw_query else []
+    if cursor:
+        parts.append("cursor=" + cursor)  # base64url and ".": nothing to escape
+    return f"{base}?{'&'.join(parts)}" if parts else base
+
+
+def _filename(state: Snapshot, kind: str, fmt: str) -> str:
+    version = (state.info.version if state.info else "") or "data"
+    return f"dca-{version}-{kind}.{fmt}"
+
+
+async def respond(
+    request: Request,
+    state: Snapshot,
+    kind: ListKind,
+    *,
+    shape: tuple,
+    scope: str,
+    params: dict[str, Any],
+    page_stmt: Callable[..., Select],
+    count_stmt: Callable[[bool], Select],
+    fmt: str,
+    limit: int | str,
+    cursor: str | None,
+    fields: list[str] | None,
+    key_types: tuple[type, ...] | None = None,
+    inline: bool = False,
+) -> Response:
+    db = state.db
+    key_types = key_types or kind.key_types
+    nkeys = len(key_types)
+    full_scope = f"{kind.name}|{scope}"
+    q = dict(params)
+    if cursor is not None:
+        values = state.cursors.decode(cursor, full_scope, key_types)
+        q.update({f"k{i}": v for i, v in enumerate(values)})
+    with_cursor = cursor is not None
+
+    # Total rows matching the filter (cached: the data never change under a running server).
+    ckey = ("count", kind.name, shape, tuple(sorted(params.items())))
+    total = state.cache.get(ckey)
+    if total is None:
+        c = db.compiled(("count", kind.name, shape, False), lambda: count_stmt(False))
+        total = (await db.fetch_one(c, params, inline=inline))[0]
+        state.cache.put(ckey, total)
+
+    headers = {"X-Total-Count": str(total)}
+    base = base_url(request)
+    raw_query = request.scope.get("query_string", b"").decode("latin-1")
+    self_url = f"{base}?{raw_query}" if raw_query else base
+    first_url = page_url(base, raw_query, None)
+    item_bytes = kind.item_bytes_fn(fields)
+    out_fields = fields or kind.fields
+
+    if limit == "all":
+        if with_cursor:
+            c = db.compiled(("count", kind.name, shape, True), lambda: count_stmt(True))
+            n = (await db.fetch_one(c, q))[0]
+        else:
+            n = total
+        headers["X-Row-Count"] = str(n)
+        records = fmt == "csv" and kind.csv_records(fields)
+        c = db.compiled(("page", kind.name, shape, with_cursor, False, records), lambda: page_stmt(with_cursor, False, records))
+        source = lambda: db.stream(c, q)  # noqa: E731
+        if records:
+            first = CsvEncoder(kind.csv_columns(out_fields)).head()
+            encode = _join_records  # noqa: E731
+            media = CSV
+        elif fmt == "csv":
+            enc = CsvEncoder(kind.csv_columns(out_fields))
+            to_rows = kind.csv_rows_fn(out_fields)
+            first = enc.head()
+            encode = lambda rows: enc.rows(to_rows(rows))  # noqa: E731
+            media = CSV
+        else:
+            first = b""
+            encode = lambda rows: b"".join(item_bytes(r) + b"\n" for r in rows)  # noqa: E731
+            media = NDJSON
+        headers["Content-Disposition"] = f'attachment; filename="{_filename(state, kind.name, fmt)}"'
+        return BodyStream(stream_chunks(source, first, encode, db.limiter), media_type=media, headers=headers)
+
+    q["limit"] = limit + 1
+    records = fmt == "csv" and kind.csv_records(fields)
+    c = db.compiled(("page", kind.name, shape, with_cursor, True, records), lambda: page_stmt(with_cursor, True, records))
+    rows = await db.fetch_all(c, q, inline=inline)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    next_cursor = None
+    if more and rows:
+        next_cursor = state.cursors.encode(list(rows[-1][-nkeys:]), full_scope)
+    next_url = page_url(base, raw_query, next_cursor) if next_cursor else None
+    links = [f'<{first_url}>; rel="first"']
+    if next_url:
+        links.insert(0, f'<{next_url}>; rel="next"')
+    headers["Link"] = ", ".join(links)
+    headers["X-Row-Count"] = str(len(rows))
+
+    if fmt == "json":
+        envelope = orjson.dumps({
+            "count": len(rows),
+            "total": total,
+            "limit": limit,
+            "next_cursor": next_cursor,
+            "links": {"self": self_url, "first": first_url, "next": next_url},
+        })
+        body = b'{"items":[' + b",".join(map(item_bytes, rows)) + b"]," + envelope[1:]
+        return Response(body, media_type=JSON, headers=headers)
+    headers["Content-Disposition"] = f'attachment; filename="{_filename(state, kind.name, fmt)}"'
+    if fmt == "csv":
+        enc = CsvEncoder(kind.csv_columns(out_fields))
+        if records:
+            body = enc.head() + _join_records(rows)
+        else:
+            body = enc.head() + enc.rows(kind.csv_rows_fn(out_fields)(rows))
+        return Response(body, media_type=CSV, headers=headers)
+    body = b"".join(item_bytes(r) + b"\n" for r in rows)
+    return Response(body, media_type=NDJSON, headers=headers)
+
+
+def unknown_format(value: str) -> Problem:
+    return Problem(422, f"format: {value!r} is not a format; allowed values: json, csv, ndjson",
+                   errors=[{"parameter": "format", "message": "not a format", "value": value, "allowed": ["json", "csv", "ndjson"]}])

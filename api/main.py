@@ -1,0 +1,149 @@
+"""The FastAPI application: ``create_app(settings)`` and ``app`` for uvicorn.
+
+    uvicorn api.main:app            # serves build/dca.sqlite, or DATABASE_URL
+    dca serve --host H --port P     # the same, after checking the build
+
+Layers, outermost first: CORS (open, GET only) -> HTTP semantics (405 / HEAD /
+ETag & 304 / Cache-Control, ``api.http``) -> gzip (large bodies) -> FastAPI routes.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from fastapi import APIRouter, FastAPI
+from fastapi.openapi.utils import get_openapi
+from starlette.middleware.cors import CORSMiddleware
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from . import problems
+from .db import StartupError
+from .http import HttpSemantics, MaybeGzip
+from .params import ISO3_SCHEMA
+from .routes import agreements, meta, stats, tables
+from .web import install as install_web
+from .settings import Settings
+from .state import AppState
+
+log = logging.getLogger("api")
+
+DESCRIPTION = """\
+Read-only access to the **Defence Cooperation Agreements** dataset: who signed what, when and where,
+with the equipment named in connection with each agreement and the sources behind every record.
+
+* Lists are paged: `limit` (1-1000, default 50) and the opaque `cursor` of the `next` link
+  (also in the `Link` header); `total` and `X-Total-Count` give the number of matches.
+* Every list is also available as CSV (`format=csv` or `Accept: text/csv`) and NDJSON (`format=ndjson`);
+  with those, `limit=all` streams the whole result in one response, and `X-Row-Count` (sent before the body)
+  says how many rows to expect.
+* Responses carry an `ETag` derived from the build's content hash; send it back in `If-None-Match` for a 304.
+* Errors are RFC 9457 problem details (`application/problem+json`).
+"""
+
+EXPOSE = ["ETag", "Link", "X-Total-Count", "X-Row-Count", "Content-Disposition"]
+
+
+class Lifespan:
+    """Opens and checks the database at start-up; a failure stops the server with its message.
+
+    Then watches for new builds (``AppState.watch``) until shutdown.
+
+    The failure is reported to the ASGI server as ``lifespan.startup.failed`` with the
+    plain message (no traceback), and uvicorn then exits non-zero.
+    """
+
+    def __init__(self, app: ASGIApp, state: AppState) -> None:
+        self.app = app
+        self.state = state
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "lifespan":
+            await self.app(scope, receive, send)
+            return
+        watcher = None
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                try:
+                    self.state.open()
+                except StartupError as e:
+                    await send({"type": "lifespan.startup.failed", "message": str(e)})
+                    # Servers stop on the message above (uvicorn exits 3, without a traceback since
+                    # the failure was reported); raising also ends in-process clients' lifespan.
+                    raise
+                await send({"type": "lifespan.startup.complete"})
+                if self.state.settings.watch_interval > 0:
+                    watcher = asyncio.ensure_future(self.state.watch(self.state.settings.watch_interval))
+            elif message["type"] == "lifespan.shutdown":
+                if watcher is not None:
+                    watcher.cancel()
+                self.state.close()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings.from_env()
+    state = AppState(settings)
+    app = FastAPI(
+        title="Defence Cooperation Agreements API",
+        version=meta.API_VERSION,
+        description=DESCRIPTION,
+        openapi_url="/openapi.json",
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    app.state.dca = state
+    v1 = APIRouter(prefix="/v1")
+    v1.include_router(agreements.router)
+    v1.include_router(tables.router)
+    v1.include_router(stats.router)
+    app.include_router(v1)
+    install_web(app)  # the web pages (api/web); before meta.router: browsers get the page at /
+    app.include_router(meta.router)
+    problems.install(app)
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+        for path, ops in schema.get("paths", {}).items():
+            for op in ops.values():
+                # FastAPI documents a 422 of its own shape; ours are problem documents.
+                for code, resp in op.get("responses", {}).items():
+                    if code == "422" and "application/json" in resp.get("content", {}):
+                        resp["content"] = {"application/problem+json": resp["content"].pop("application/problem+json", None)
+                                           or {"schema": {"$ref": "#/components/schemas/Problem"}}}
+        comps = schema.setdefault("components", {}).setdefault("schemas", {})
+        from .models import ProblemModel
+
+        comps.setdefault("Problem", ProblemModel.model_json_schema())
+        for name in ("HTTPValidationError", "ValidationError"):
+            comps.pop(name, None)
+        # Country codes: once the database is open, the schema lists the codes it knows
+        # (upper case; lower case is accepted too), so clients and test generators see them.
+        codes = sorted(state.current.countries) if state.current else []
+        if codes:
+            for ops in schema.get("paths", {}).values():
+                for op in ops.values():
+                    for p in op.get("parameters", []):
+                        sch = p.get("schema", {})
+                        target = sch.get("items") if sch.get("type") == "array" else sch
+                        if target and target.get("pattern") == ISO3_SCHEMA["pattern"]:
+                            target.pop("pattern")
+                            target["enum"] = codes
+            app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+    app.add_middleware(MaybeGzip, minimum_size=1024, compresslevel=5)
+    app.add_middleware(HttpSemantics, state=state)
+    app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "HEAD", "OPTIONS"],
+                       allow_headers=["*"], expose_headers=EXPOSE, max_age=86400)
+    app.add_middleware(Lifespan, state=state)
+    return app
+
+
+app = create_app()

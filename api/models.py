@@ -1,0 +1,321 @@
+"""Response models, for the OpenAPI description only.
+
+Handlers return pre-serialised JSON bytes (the build stores each agreement's JSON),
+so these models are never instantiated per request; they document the shapes, and
+the test suite (schemathesis) checks that responses conform to them.
+"""
+from __future__ import annotations
+
+from typing import Any, Literal, Optional
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from . import vocab
+
+
+def _d(resource: str, name: str) -> str:
+    return vocab.describe(resource, name)
+
+
+def _lit(resource: str, name: str):
+    return Literal[tuple(vocab.enum(resource, name))]  # type: ignore[misc]
+
+
+AgreementType = _lit("agreements", "agreement_type")
+AgreementStatus = _lit("agreements", "status")
+Precision = _lit("agreements", "signed_precision")
+EquipmentCategory = _lit("equipment", "category")
+EquipmentStatus = _lit("equipment", "status")
+SourceType = _lit("sources", "source_type")
+
+
+class PartyRef(BaseModel):
+    iso3: str = Field(description="ISO 3166-1 alpha-3 code of the state party.")
+    name: Optional[str] = Field(description="The country's English short name.")
+    cow_code: Optional[int] = Field(description="Correlates of War numeric code.")
+
+
+class AgreementItem(BaseModel):
+    """An agreement in a list. All fields are present unless `fields` selects some."""
+
+    agreement_id: str = Field(None, description=_d("agreements", "agreement_id"))
+    title: str = Field(None, description=_d("agreements", "title"))
+    agreement_type: AgreementType = Field(None, description=_d("agreements", "agreement_type"))  # type: ignore[valid-type]
+    signed_on: str = Field(None, description=_d("agreements", "signed_on"))
+    signed_precision: Precision = Field(None, description=_d("agreements", "signed_precision"))  # type: ignore[valid-type]
+    venue_city: Optional[str] = Field(None, description=_d("agreements", "venue_city"))
+    venue_country_iso3: Optional[str] = Field(None, description=_d("agreements", "venue_country_iso3"))
+    venue_country_name: Optional[str] = Field(None, description="English short name of the venue country.")
+    status: AgreementStatus = Field(None, description=_d("agreements", "status"))  # type: ignore[valid-type]
+    status_as_of: str = Field(None, description=_d("agreements", "status_as_of"))
+    entry_into_force_on: Optional[str] = Field(None, description=_d("agreements", "entry_into_force_on"))
+    end_on: Optional[str] = Field(None, description=_d("agreements", "end_on"))
+    summary: str = Field(None, description=_d("agreements", "summary"))
+    parties: list[PartyRef] = Field(None, description="The state parties, by ISO3 code.")
+
+
+class PartyDetail(PartyRef):
+    signatory_name: Optional[str] = Field(description=_d("parties", "signatory_name"))
+    signatory_title: Optional[str] = Field(description=_d("parties", "signatory_title"))
+    cow_abbr: Optional[str] = Field(description="Correlates of War state abbreviation.")
+
+
+class EquipmentItem(BaseModel):
+    equipment_id: str = Field(description=_d("equipment", "equipment_id"))
+    designation: str = Field(description=_d("equipment", "designation"))
+    category: EquipmentCategory = Field(description=_d("equipment", "category"))  # type: ignore[valid-type]
+    supplier_iso3: Optional[str] = Field(description=_d("equipment", "supplier_iso3"))
+    recipient_iso3: Optional[str] = Field(description=_d("equipment", "recipient_iso3"))
+    quantity: Optional[int] = Field(description=_d("equipment", "quantity"))
+    status: EquipmentStatus = Field(description=_d("equipment", "status"))  # type: ignore[valid-type]
+    non_party_reason: Optional[str] = Field(description=_d("equipment", "non_party_reason"))
+    note: Optional[str] = Field(description=_d("equipment", "note"))
+    source_id: str = Field(description=_d("equipment", "source_id"))
+
+
+class SourceItem(BaseModel):
+    source_id: str = Field(description=_d("sources", "source_id"))
+    url: Optional[str] = Field(description=_d("sources", "url"))
+    citation: Optional[str] = Field(description=_d("sources", "citation"))
+    title: str = Field(description=_d("sources", "title"))
+    publisher: Optional[str] = Field(description=_d("sources", "publisher"))
+    author: Optional[str] = Field(description=_d("sources", "author"))
+    published_on: Optional[str] = Field(description=_d("sources", "published_on"))
+    source_type: SourceType = Field(description=_d("sources", "source_type"))  # type: ignore[valid-type]
+    supports: Optional[str] = Field(description=_d("sources", "supports"))
+
+
+class StatusStep(BaseModel):
+    history_id: str = Field(description=_d("status_history", "history_id"))
+    equipment_id: Optional[str] = Field(description=_d("status_history", "equipment_id"))
+    status_on: str = Field(description=_d("status_history", "status_on"))
+    agreement_status: Optional[str] = Field(description=_d("status_history", "agreement_status"))
+    equipment_status: Optional[str] = Field(description=_d("status_history", "equipment_status"))
+    description: str = Field(description=_d("status_history", "description"))
+    source_id: str = Field(description=_d("status_history", "source_id"))
+
+
+class AgreementDetail(BaseModel):
+    agreement_id: str = Field(description=_d("agreements", "agreement_id"))
+    title: str = Field(description=_d("agreements", "title"))
+    agreement_type: AgreementType = Field(description=_d("agreements", "agreement_type"))  # type: ignore[valid-type]
+    signed_on: str = Field(description=_d("agreements", "signed_on"))
+    signed_precision: Precision = Field(description=_d("agreements", "signed_precision"))  # type: ignore[valid-type]
+    venue_city: Optional[str] = Field(description=_d("agreements", "venue_city"))
+    venue_country_iso3: Optional[str] = Field(description=_d("agreements", "venue_country_iso3"))
+    venue_country_name: Optional[str] = Field(description="English short name of the venue country.")
+    status: AgreementStatus = Field(description=_d("agreements", "status"))  # type: ignore[valid-type]
+    status_as_of: str = Field(description=_d("agreements", "status_as_of"))
+    entry_into_force_on: Optional[str] = Field(description=_d("agreements", "entry_into_force_on"))
+    end_on: Optional[str] = Field(description=_d("agreements", "end_on"))
+    summary: str = Field(description=_d("agreements", "summary"))
+    notes: Optional[str] = Field(description=_d("agreements", "notes"))
+    parties: list[PartyDetail]
+    equipment: list[EquipmentItem]
+    sources: list[SourceItem]
+    status_history: list[StatusStep]
+
+
+class Links(BaseModel):
+    self: str = Field(description="This page.")
+    first: str = Field(description="The first page of the same query.")
+    next: Optional[str] = Field(description="The next page, or null on the last page.")
+
+
+class _Page(BaseModel):
+    count: int = Field(description="Items on this page.")
+    total: int = Field(description="Items matching the query, on all pages.")
+    limit: int = Field(description="The page size asked for.")
+    next_cursor: Optional[str] = Field(description="Cursor of the next page (null on the last page).")
+    links: Links
+
+
+class AgreementList(_Page):
+    items: list[AgreementItem]
+
+
+class EquipmentRow(BaseModel):
+    """An equipment item. All fields are present unless `fields` selects some."""
+
+    equipment_id: str = Field(None, description=_d("equipment", "equipment_id"))
+    agreement_id: str = Field(None, description=_d("equipment", "agreement_id"))
+    designation: str = Field(None, description=_d("equipment", "designation"))
+    category: EquipmentCategory = Field(None, description=_d("equipment", "category"))  # type: ignore[valid-type]
+    supplier_iso3: Optional[str] = Field(None, description=_d("equipment", "supplier_iso3"))
+    recipient_iso3: Optional[str] = Field(None, description=_d("equipment", "recipient_iso3"))
+    quantity: Optional[int] = Field(None, description=_d("equipment", "quantity"))
+    status: EquipmentStatus = Field(None, description=_d("equipment", "status"))  # type: ignore[valid-type]
+    non_party_reason: Optional[str] = Field(None, description=_d("equipment", "non_party_reason"))
+    note: Optional[str] = Field(None, description=_d("equipment", "note"))
+    source_id: str = Field(None, description=_d("equipment", "source_id"))
+
+
+class EquipmentList(_Page):
+    items: list[EquipmentRow]
+
+
+class SourceRow(BaseModel):
+    """A source. All fields are present unless `fields` selects some."""
+
+    source_id: str = Field(None, description=_d("sources", "source_id"))
+    agreement_id: str = Field(None, description=_d("sources", "agreement_id"))
+    url: Optional[str] = Field(None, description=_d("sources", "url"))
+    citation: Optional[str] = Field(None, description=_d("sources", "citation"))
+    title: str = Field(None, description=_d("sources", "title"))
+    publisher: Optional[str] = Field(None, description=_d("sources", "publisher"))
+    author: Optional[str] = Field(None, description=_d("sources", "author"))
+    published_on: Optional[str] = Field(None, description=_d("sources", "published_on"))
+    source_type: SourceType = Field(None, description=_d("sources", "source_type"))  # type: ignore[valid-type]
+    supports: Optional[str] = Field(None, description=_d("sources", "supports"))
+
+
+class SourceList(_Page):
+    items: list[SourceRow]
+
+
+class CountryRow(BaseModel):
+    """A country with its agreement counts. All fields are present unless `fields` selects some."""
+
+    iso3: str = Field(None, description=_d("countries", "iso3"))
+    iso2: str = Field(None, description=_d("countries", "iso2"))
+    name: str = Field(None, description=_d("countries", "name"))
+    iso_name: str = Field(None, description=_d("countries", "iso_name"))
+    cow_code: Optional[int] = Field(None, description=_d("countries", "cow_code"))
+    cow_abbr: Optional[str] = Field(None, description=_d("countries", "cow_abbr"))
+    region: Optional[str] = Field(None, description=_d("countries", "region"))
+    subregion: Optional[str] = Field(None, description=_d("countries", "subregion"))
+    agreement_count: int = Field(None, description="Agreements the country is a party to.")
+    partner_count: int = Field(None, description="Distinct states it has agreements with.")
+    first_signed_on: Optional[str] = Field(None, description="Signing date of its first agreement.")
+    last_signed_on: Optional[str] = Field(None, description="Signing date of its latest agreement.")
+
+
+class CountryList(_Page):
+    items: list[CountryRow]
+
+
+class Partner(BaseModel):
+    iso3: str
+    name: Optional[str]
+    agreements: int = Field(description="Agreements shared with this partner.")
+
+
+class CountryDetail(BaseModel):
+    iso3: str
+    iso2: str
+    name: str
+    iso_name: str
+    cow_code: Optional[int]
+    cow_abbr: Optional[str]
+    region: Optional[str]
+    subregion: Optional[str]
+    agreement_count: int
+    partner_count: int
+    first_signed_on: Optional[str]
+    last_signed_on: Optional[str]
+    partners: list[Partner] = Field(description="States it has agreements with, most shared agreements first.")
+    links: dict[str, str] = Field(description="Related resources (its agreements, as JSON and CSV).")
+
+
+class CountBy(BaseModel):
+    key: str
+    count: int
+
+
+class CountryCount(BaseModel):
+    iso3: str
+    name: Optional[str]
+    count: int
+
+
+class Stats(BaseModel):
+    total: int = Field(description="Agreements matching the filters.")
+    by_year: list[CountBy] = Field(description="Agreements per year of signature (every year from the first to the last, zeros included).")
+    by_type: list[CountBy] = Field(description="Agreements per agreement_type (every code of the vocabulary, zeros included).")
+    by_status: list[CountBy] = Field(description="Agreements per status (every code of the vocabulary, zeros included).")
+    by_country: list[CountryCount] = Field(description="Agreements per party country, most first.")
+    filters: dict[str, Any] = Field(description="The filters applied, as given.")
+
+
+class Meta(BaseModel):
+    name: str
+    title: str
+    version: str = Field(description="Dataset version (datapackage.json).")
+    api_version: str
+    schema_version: str = Field(description="Database layout version.")
+    built_at: str = Field(description="When `dca build` wrote the database (UTC, ISO 8601).")
+    content_hash: str = Field(description="SHA-256 of the package's descriptor, schemas and data; ETags derive from it.")
+    counts: dict[str, int] = Field(description="Rows per table.")
+    licenses: list[dict[str, Any]]
+    license: Optional[str] = Field(description="The licence's name (first of licenses).")
+    citation: str = Field(description="How to cite this version of the dataset.")
+    homepage: Optional[str]
+    backend: Literal["sqlite", "postgresql"]
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+    version: str
+    content_hash: str
+    built_at: str
+
+
+class ProblemModel(BaseModel):
+    """RFC 9457 problem details."""
+
+    model_config = ConfigDict(title="Problem")
+    type: str
+    title: str
+    status: int
+    detail: str
+    instance: Optional[str] = None
+    errors: Optional[list[dict[str, Any]]] = Field(None, description="Each bad parameter, the value given and what is allowed.")
+
+
+def problem_doc(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/problem+json": {"schema": ProblemModel.model_json_schema(ref_template="#/components/schemas/{model}")}}}
+
+
+_HEADERS = {
+    "ETag": {"description": "Weak validator derived from the build's content hash and the request.", "schema": {"type": "string"}},
+    "Cache-Control": {"description": "public, max-age=...", "schema": {"type": "string"}},
+}
+_LIST_HEADERS = {
+    **_HEADERS,
+    "X-Total-Count": {"description": "Rows matching the filters.", "schema": {"type": "string"}},
+    "X-Row-Count": {"description": "Rows in this response (CSV/NDJSON: sent before the body, to check completeness).", "schema": {"type": "string"}},
+    "Link": {"description": "RFC 8288 links: next (absent on the last page) and first.", "schema": {"type": "string"}},
+}
+
+
+def list_responses(name: str) -> dict[int | str, dict[str, Any]]:
+    return {
+        200: {
+            "description": f"A page of {name} (JSON), or the rows as CSV / NDJSON.",
+            "headers": _LIST_HEADERS,
+            "content": {
+                "text/csv": {"schema": {"type": "string"}},
+                "application/x-ndjson": {"schema": {"type": "string"}},
+            },
+        },
+        304: {"description": "Not modified (If-None-Match matched the ETag)."},
+        400: problem_doc("Unknown query parameter, or a cursor that this query did not issue."),
+        422: problem_doc("A parameter value is not valid; the problem names the allowed values."),
+    }
+
+
+def one_responses(name: str) -> dict[int | str, dict[str, Any]]:
+    return {
+        200: {"description": f"The {name}.", "headers": _HEADERS},
+        304: {"description": "Not modified (If-None-Match matched the ETag)."},
+        400: problem_doc("Unknown query parameter."),
+        404: problem_doc(f"No such {name}."),
+    }
+
+
+def plain_responses() -> dict[int | str, dict[str, Any]]:
+    return {
+        200: {"description": "OK", "headers": _HEADERS},
+        304: {"description": "Not modified (If-None-Match matched the ETag)."},
+        400: problem_doc("Unknown query parameter."),
+    }

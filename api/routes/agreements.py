@@ -1,0 +1,175 @@
+"""/v1/agreements: the filtered, paged list and one agreement in full."""
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Path, Request
+from starlette.responses import Response
+
+from .. import fts, listing, vocab
+from ..models import AgreementDetail, AgreementList, list_responses, one_responses
+from ..params import (
+    DATE_SCHEMA,
+    ISO3_SCHEMA,
+    PAGING,
+    Checker,
+    Param,
+    Params,
+    enum_array,
+    fields_param,
+    like_pattern,
+    upper_bound,
+)
+from ..problems import Problem
+from ..queries import AgreementFilter, agreement_detail, agreements_count, agreements_page
+from ..state import Snapshot, ready
+from ..streaming import JSON, negotiate
+
+router = APIRouter(tags=["agreements"])
+
+LIST_FIELDS = ["agreement_id", "title", "agreement_type", "signed_on", "signed_precision", "venue_city",
+               "venue_country_iso3", "venue_country_name", "status", "status_as_of", "entry_into_force_on",
+               "end_on", "summary", "parties"]
+SORTS = ["signed_on", "-signed_on", "agreement_id", "-agreement_id", "title", "-title"]
+KIND = listing.ListKind("agreements", LIST_FIELDS, docs=True)
+
+FILTERS = Params(
+    Param("party", "ISO3 code of a party. Repeat it (or separate codes with commas) to require several parties: "
+          "`party=PAK&party=RUS` is the dyad, and a third code narrows to agreements with all three.",
+          {"type": "array", "items": ISO3_SCHEMA}, multi=True),
+    Param("country", "ISO3 code of a party (the same as a single `party`).", ISO3_SCHEMA),
+    Param("signed_from", "Signed on or after this date: YYYY, YYYY-MM or YYYY-MM-DD. Partial dates (a signing "
+          "date known only to the year or month) order as their first day.", DATE_SCHEMA),
+    Param("signed_to", "Signed on or before this date: YYYY, YYYY-MM or YYYY-MM-DD (a year or month includes all of it).", DATE_SCHEMA),
+    Param("type", "Agreement type; repeat for any of several. " + vocab.describe("agreements", "agreement_type"),
+          enum_array(vocab.enum("agreements", "agreement_type")), multi=True),
+    Param("status", "Status; repeat for any of several. " + vocab.describe("agreements", "status"),
+          enum_array(vocab.enum("agreements", "status")), multi=True),
+    Param("venue_country", "ISO3 code of the country where it was signed.", ISO3_SCHEMA),
+    Param("equipment_category", "Has equipment of this category; repeat for any of several. "
+          + vocab.describe("equipment", "category"), enum_array(vocab.enum("equipment", "category")), multi=True),
+    Param("designation", "Has equipment whose designation contains this text, ignoring case (`mi-35` matches Mi-35M). "
+          "With equipment_category, the same item must match both.", {"type": "string", "maxLength": 100}),
+    Param("q", "Full-text search in title and summary: every word must occur, as a word or the start of one "
+          "(accents and case are ignored).", {"type": "string", "maxLength": 200}),
+)
+LIST_PARAMS = FILTERS + Params(
+    Param("sort", "Sort order: a field, with `-` for descending; ties are broken by agreement_id. Default signed_on.",
+          {"type": "string", "enum": SORTS}),
+    fields_param(LIST_FIELDS),
+) + PAGING
+ONE_PARAMS = Params()
+
+
+def agreement_filter(state: Snapshot, check: Checker, p: dict[str, Any]) -> AgreementFilter:
+    """The list's filters, checked and normalised (shared with /v1/stats)."""
+    parties: list[str] = []
+    for name, values in (("party", p["party"]), ("country", [p["country"]] if p["country"] is not None else [])):
+        for v in values:
+            for part in v.split(","):
+                code = check.country(name, part, state.countries)
+                if code and code not in parties:
+                    parties.append(code)
+    lo = check.partial_date("signed_from", p["signed_from"])
+    hi = check.partial_date("signed_to", p["signed_to"])
+    to_incl = to_excl = None
+    if hi:
+        to_incl, to_excl = upper_bound(*hi)
+    if lo and hi and lo[0][: len(hi[0])] > hi[0]:
+        check.fail("signed_from", f"{p['signed_from']!r} is after signed_to {p['signed_to']!r}")
+    types = check.choices("type", p["type"], vocab.enum("agreements", "agreement_type"), "agreement type")
+    statuses = check.choices("status", p["status"], vocab.enum("agreements", "status"), "status")
+    venue = check.country("venue_country", p["venue_country"], state.countries)
+    categories = check.choices("equipment_category", p["equipment_category"], vocab.enum("equipment", "category"), "equipment category")
+    desig = check.text("designation", p["designation"], max_len=100)
+    query = None
+    text = check.text("q", p["q"])
+    if text is not None:
+        toks = fts.tokens(text)
+        if not toks:
+            check.fail("q", f"{text!r} has no words to search for (letters or digits)", value=text)
+        elif len(toks) > fts.MAX_TOKENS:
+            check.fail("q", f"has {len(toks)} words; at most {fts.MAX_TOKENS} are allowed")
+        else:
+            query = fts.sqlite_match(toks) if state.db.is_sqlite else fts.pg_tsquery(toks)
+    s = check.choice("sort", p.get("sort"), SORTS, "sort order") or "signed_on"
+    check.done()
+    return AgreementFilter(
+        parties=tuple(sorted(parties)),
+        signed_from=lo[0] if lo else None,
+        signed_to_incl=to_incl,
+        signed_to_excl=to_excl,
+        types=tuple(sorted(types)),
+        statuses=tuple(sorted(statuses)),
+        venue=venue,
+        categories=tuple(sorted(categories)),
+        designation=like_pattern(desig) if desig else None,
+        q=query,
+        sort=s.lstrip("-"),
+        desc=s.startswith("-"),
+    )
+
+
+def output_format(check: Checker, request: Request, value: str | None) -> str:
+    fmt = negotiate(value.strip().lower() if value and value.strip() else None, request.headers.get("accept"))
+    if fmt not in ("json", "csv", "ndjson"):
+        check.fail("format", f"{value!r} is not a format; allowed values: json, csv, ndjson", value=value,
+                   allowed=["json", "csv", "ndjson"])
+        return "json"
+    return fmt
+
+
+@router.get(
+    "/agreements",
+    summary="List agreements",
+    description=(
+        "Agreements matching all the given filters, each with its parties (ISO3 code and name). Paged with `limit` "
+        "and the opaque `cursor` of the `next` link; `total` counts every match. `format=csv` (or `Accept: text/csv`) "
+        "gives the same rows as CSV (parties as `;`-separated codes and names), `format=ndjson` as newline-delimited "
+        "JSON; with either, `limit=all` streams the whole result in one response."
+    ),
+    response_model=AgreementList,
+    responses=list_responses("agreements"),
+    openapi_extra=LIST_PARAMS.openapi(),
+)
+async def list_agreements(request: Request) -> Response:
+    p = LIST_PARAMS.read(request.query_params)
+    state = ready(request)
+    check = Checker()
+    fmt = output_format(check, request, p["format"])
+    out_fields = check.fields(p["fields"], LIST_FIELDS)
+    limit = check.limit(p["limit"], allow_all=fmt in ("csv", "ndjson"))
+    f = agreement_filter(state, check, p)
+    pg = not state.db.is_sqlite
+    key_types = (str,) if f.sort == "agreement_id" else (str, str)
+    return await listing.respond(
+        request, state, KIND,
+        shape=f.shape(), scope=f.scope(), params=f.params(),
+        page_stmt=lambda with_cursor, limited, records=False: agreements_page(f, pg, with_cursor, limited, records),
+        count_stmt=lambda with_cursor: agreements_count(f, pg, with_cursor),
+        fmt=fmt, limit=limit, cursor=p["cursor"], fields=out_fields, key_types=key_types,
+        inline=f.index_driven,
+    )
+
+
+@router.get(
+    "/agreements/{agreement_id}",
+    summary="One agreement",
+    description="The agreement with its parties (and signatories), equipment, sources and status history.",
+    response_model=AgreementDetail,
+    responses=one_responses("agreement"),
+)
+async def get_agreement(
+    request: Request,
+    agreement_id: str = Path(description="The agreement id, e.g. pak-rus-2014-11-20."),
+) -> Response:
+    ONE_PARAMS.read(request.query_params)
+    state = ready(request)
+    db = state.db
+    row = None
+    if len(agreement_id) <= 200 and "\x00" not in agreement_id:
+        row = await db.fetch_one(db.compiled("agreement_detail", agreement_detail), {"agreement_id": agreement_id}, inline=True)
+    if row is None:
+        raise Problem(404, f"no agreement with id {agreement_id!r}; find agreements with /v1/agreements?q=...", type="not-found")
+    body = row[0]
+    return Response(body if type(body) is bytes else body.encode(), media_type=JSON)

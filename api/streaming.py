@@ -1,0 +1,155 @@
+"""CSV and NDJSON output: content negotiation, row encoders and streamed responses.
+
+Streams pull rows in chunks (``fetchmany``) in a worker thread and encode each chunk
+there, so memory stays constant whatever the size of the result and the event loop
+only moves bytes.
+"""
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from typing import Any
+
+import anyio
+import orjson
+from starlette.responses import Response, StreamingResponse
+from starlette.types import Receive, Scope, Send
+
+JSON = "application/json"
+CSV = "text/csv; charset=utf-8; header=present"
+NDJSON = "application/x-ndjson"
+MEDIA = {"json": JSON, "csv": CSV, "ndjson": NDJSON}
+FORMATS = ("json", "csv", "ndjson")
+
+_ACCEPT = {
+    "application/json": "json",
+    "text/csv": "csv",
+    "application/csv": "csv",
+    "application/x-ndjson": "ndjson",
+    "application/ndjson": "ndjson",
+    "application/jsonl": "ndjson",
+    "application/problem+json": "json",
+    "*/*": "json",
+    "application/*": "json",
+    "text/*": "csv",
+}
+
+
+def accept_format(accept: str | None) -> str:
+    """The format an Accept header asks for (JSON unless CSV or NDJSON is preferred)."""
+    if not accept:
+        return "json"
+    best, best_q = "json", -1.0
+    for i, part in enumerate(accept.split(",")):
+        media, _, params = part.strip().partition(";")
+        fmt = _ACCEPT.get(media.strip().lower())
+        if fmt is None:
+            continue
+        q = 1.0
+        for p in params.split(";"):
+            k, _, v = p.strip().partition("=")
+            if k.strip() == "q":
+                try:
+                    q = float(v)
+                except ValueError:
+                    q = 0.0
+        # Prefer higher q; on a tie the more specific (non-wildcard) type, then the earlier one.
+        rank = q - (0.0001 if "*" in media else 0.0)
+        if rank > best_q:
+            best, best_q = fmt, rank
+    return best if best_q > 0 else "json"
+
+
+def negotiate(format_param: str | None, accept: str | None) -> str:
+    return format_param or accept_format(accept)
+
+
+class _Line:
+    """A file-like target for csv.writer that collects one chunk."""
+
+    __slots__ = ("parts",)
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+
+    def write(self, s: str) -> None:
+        self.parts.append(s)
+
+    def take(self) -> bytes:
+        out = "".join(self.parts).encode()
+        self.parts.clear()
+        return out
+
+
+class CsvEncoder:
+    """Rows (sequences of cells) to CSV bytes, RFC 4180 style (CRLF, minimal quoting)."""
+
+    def __init__(self, header: list[str]) -> None:
+        self.buf = _Line()
+        self.writer = csv.writer(self.buf, lineterminator="\r\n")
+        self.header = header
+
+    def head(self) -> bytes:
+        self.writer.writerow(self.header)
+        return self.buf.take()
+
+    def rows(self, rows: Iterable[Iterable[Any]]) -> bytes:
+        self.writer.writerows(rows)
+        return self.buf.take()
+
+
+def ndjson_lines(items: Iterable[bytes]) -> bytes:
+    return b"".join(i + b"\n" for i in items)
+
+
+class BodyStream(StreamingResponse):
+    """A streamed body that skips producing anything for HEAD requests."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope.get("dca.head"):
+            await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
+            await send({"type": "http.response.body", "body": b""})
+            closer = getattr(self.body_iterator, "aclose", None)
+            if closer:
+                await closer()
+            return
+        await super().__call__(scope, receive, send)
+
+
+async def stream_chunks(source: Callable[[], Iterator[list[tuple]]], first: bytes,
+                        encode: Callable[[list[tuple]], bytes], limiter: anyio.CapacityLimiter) -> AsyncIterator[bytes]:
+    """``first``, then each chunk of rows from ``source()`` encoded; the iterator runs in a thread."""
+    if first:
+        yield first
+    it: Iterator[list[tuple]] | None = None
+
+    def step() -> bytes | None:
+        nonlocal it
+        if it is None:
+            it = source()
+        for rows in it:
+            data = encode(rows)
+            if data:
+                return data
+        return None
+
+    try:
+        while True:
+            data = await anyio.to_thread.run_sync(step, limiter=limiter)
+            if data is None:
+                break
+            yield data
+    finally:
+        if it is not None:
+            close = getattr(it, "close", None)
+            if close:
+                close()
+
+
+def json_bytes(obj: Any) -> bytes:
+    return orjson.dumps(obj)
+
+
+def make_response(body: bytes, media_type: str, headers: dict[str, str] | None = None, status: int = 200) -> Response:
+    return Response(body, status_code=status, media_type=media_type, headers=headers)

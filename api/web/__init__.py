@@ -1,0 +1,18 @@
+"""The browsable web pages served at ``/`` by the same app as the API (which stays under ``/v1``).
+
+* ``routes``: the pages (front page with table, filters, charts and downloads; one agreement;
+  one country), rendered on the server with Jinja2 (autoescape on) from the API's own query
+  layer (``api.queries``, ``api.listing``), never through HTTP calls to itself.
+* ``data``: reading what the pages show, with the API's checks and statements.
+* ``charts``: inline SVG charts computed in Python (no JavaScript, works offline).
+* ``templates/`` and ``static/`` (one stylesheet, one small script for progressive
+  enhancement; no build step, no third-party requests).
+
+Every page carries a Content Security Policy that forbids inline scripts and styles and any
+request to another origin.
+"""
+from __future__ import annotations
+
+from .routes import install, router
+
+__all__ = ["install", "router"]

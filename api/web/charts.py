@@ -1,0 +1,168 @@
+"""Charts as inline SVG, laid out in Python and drawn by ``templates/_charts.html``.
+
+Server-rendered: no JavaScript and no charting library, so the charts show without
+JavaScript, offline, and under a Content Security Policy without inline scripts or
+styles (colours come from classes in ``static/style.css``; SVG geometry attributes are
+not styles). Every text reaches the page through the template, which escapes it.
+Each chart has a title and description for screen readers, native tooltips
+(``<title>`` of each mark), and the template adds the numbers as a table.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from .labels import label
+
+WIDTH = 440
+FONT = 12
+
+
+@dataclass
+class Mark:
+    x: float
+    y: float
+    w: float
+    h: float
+    cls: str
+    tip: str
+
+
+@dataclass
+class Tick:
+    pos: float
+    text: str
+
+
+@dataclass
+class Row:
+    """One bar of a horizontal bar chart, with its label and link."""
+
+    y: float
+    w: float
+    text: str
+    value: int
+    href: str
+
+
+@dataclass
+class Chart:
+    id: str
+    title: str
+    desc: str
+    width: float
+    height: float
+    plot: tuple[float, float, float, float]   # left, top, right, bottom
+    marks: list[Mark] = field(default_factory=list)
+    xticks: list[Tick] = field(default_factory=list)
+    yticks: list[Tick] = field(default_factory=list)
+    rows: list[Row] = field(default_factory=list)
+    legend: list[tuple[str, str]] = field(default_factory=list)   # (class, label)
+    label_w: float = 0
+    bar_h: float = 0
+
+    @property
+    def empty(self) -> bool:
+        return not (self.marks or self.rows)
+
+
+def nice_step(top: int, max_ticks: int = 5) -> int:
+    """A step of 1, 2 or 5 times a power of ten giving at most ``max_ticks`` ticks above zero."""
+    if top <= 0:
+        return 1
+    raw = top / max_ticks
+    mag = 10 ** math.floor(math.log10(raw)) if raw >= 1 else 1
+    for m in (1, 2, 5, 10):
+        if m * mag >= raw:
+            return max(1, int(m * mag))
+    return int(10 * mag)
+
+
+def _year_axis(years: list[str], left: float, band: float, bottom: float) -> list[Tick]:
+    every = 1
+    for step in (1, 2, 5, 10, 20, 50, 100):
+        every = step
+        if band * step >= 42:   # room for "2014" at up to 15 units
+            break
+    ticks = []
+    for i, y in enumerate(years):
+        if int(y) % every == 0 or (every > 1 and len(years) <= every and i == 0):
+            ticks.append(Tick(left + band * (i + 0.5), y))
+    return ticks
+
+
+def _value_axis(top_value: int, top: float, bottom: float) -> tuple[int, list[Tick]]:
+    step = nice_step(max(top_value, 1), 4)
+    ymax = max(step, math.ceil(max(top_value, 1) / step) * step)
+    ticks = [Tick(bottom - (bottom - top) * v / ymax, str(v)) for v in range(0, ymax + 1, step)]
+    return ymax, ticks
+
+
+def year_type_chart(years: list[str], types: list[str], counts: dict[tuple[str, str], int], *,
+                    chart_id: str = "chart-years", all_types: list[str] | None = None, height: int = 230,
+                    title: str = "Agreements signed per year, by type") -> Chart:
+    """Agreements signed per year, stacked by type."""
+    order = all_types or types
+    left, top, right, bottom = 34.0, 8.0, WIDTH - 6.0, height - 24.0
+    chart = Chart(chart_id, title,
+                  "Stacked columns: for each year of signature, the number of agreements of each type.",
+                  WIDTH, height, (left, top, right, bottom))
+    if not years:
+        return chart
+    totals = {y: sum(counts.get((y, t), 0) for t in types) for y in years}
+    ymax, chart.yticks = _value_axis(max(totals.values()), top, bottom)
+    band = (right - left) / len(years)
+    w = max(band * 0.78, 1.0)
+    for i, y in enumerate(years):
+        base = bottom
+        for t in types:
+            n = counts.get((y, t), 0)
+            if not n:
+                continue
+            h = (bottom - top) * n / ymax
+            base -= h
+            chart.marks.append(Mark(round(left + band * i + (band - w) / 2, 2), round(base, 2), round(w, 2), round(h, 2),
+                                    f"c{order.index(t)}", f"{y}, {label(t)}: {n}"))
+    chart.xticks = _year_axis(years, left, band, bottom)
+    chart.legend = [(f"c{order.index(t)}", label(t)) for t in types]
+    return chart
+
+
+def year_chart(by_year: list[tuple[str, int]], *, title: str, desc: str, chart_id: str) -> Chart:
+    """A small column chart of counts per year (a timeline)."""
+    height = 130
+    left, top, right, bottom = 28.0, 8.0, WIDTH - 6.0, height - 24.0
+    chart = Chart(chart_id, title, desc, WIDTH, height, (left, top, right, bottom))
+    if not by_year:
+        return chart
+    ymax, chart.yticks = _value_axis(max(n for _, n in by_year), top, bottom)
+    chart.yticks = [t for t in chart.yticks if t.text in ("0", str(ymax))]
+    band = (right - left) / len(by_year)
+    w = max(band * 0.7, 1.0)
+    for i, (y, n) in enumerate(by_year):
+        if n:
+            h = (bottom - top) * n / ymax
+            chart.marks.append(Mark(round(left + band * i + (band - w) / 2, 2), round(bottom - h, 2), round(w, 2), round(h, 2),
+                                    "c0", f"{y}: {n} agreement{'s' if n != 1 else ''}"))
+    chart.xticks = _year_axis([y for y, _ in by_year], left, band, bottom)
+    return chart
+
+
+def country_chart(by_country: list[tuple[str, str, int]], href, *, chart_id: str = "chart-countries") -> Chart:
+    """Horizontal bars: the countries party to the most agreements, each linking to its page."""
+    bar_h, gap = 16.0, 7.0
+    label_w = 132.0
+    n = len(by_country)
+    height = 8 + n * (bar_h + gap) + 4
+    left, top, right = label_w + 8, 8.0, WIDTH - 34.0
+    chart = Chart(chart_id, "Most connected countries",
+                  "Horizontal bars: the countries party to the most agreements, with the number of agreements.",
+                  WIDTH, height, (left, top, right, height - 4), label_w=label_w, bar_h=bar_h)
+    if not by_country:
+        return chart
+    top_value = max(c for _, _, c in by_country) or 1
+    for i, (iso, name, count) in enumerate(by_country):
+        y = top + i * (bar_h + gap)
+        text = name if len(name) <= 16 else name[:15] + "…"
+        chart.rows.append(Row(y, round((right - left) * count / top_value, 2), text, count, href(iso)))
+    return chart

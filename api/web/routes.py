@@ -1,0 +1,302 @@
+"""The web pages: ``/`` (browse, filter, charts, downloads), ``/agreements/{id}``, ``/countries`` and
+``/countries/{iso3}``, plus ``/agreements/{id}.csv`` and ``/downloads/{path}`` (the build's files).
+
+Rendered on the server (they work without JavaScript) from the API's query layer. ``/`` is
+shared with the API's JSON index: browsers (``Accept: text/html``) get the page, every other
+client the JSON as before. Errors on these routes are HTML pages: an unknown agreement or
+country is a 404 page, bad filter values are explained above the form (status 422), and an
+unexpected error is a 500 page (logged, with no detail shown).
+"""
+from __future__ import annotations
+
+import logging
+import os
+import re
+from collections.abc import Callable, Coroutine
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.routing import APIRoute
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import FileResponse, RedirectResponse, Response
+
+from .. import vocab
+from ..problems import Problem
+from ..queries import AgreementFilter
+from ..routes import meta as api_meta
+from ..state import ready
+from ..streaming import CSV
+from . import charts, data
+from .render import error_page, render, root_of, static_app, wants_html
+
+log = logging.getLogger("api.web")
+
+
+class WebRoute(APIRoute):
+    """A route whose errors are HTML pages, not the API's problem documents."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def handle(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except Problem as e:
+                return error_page(request, e.status, e.detail, errors=e.errors)
+            except StarletteHTTPException as e:
+                return error_page(request, e.status_code, str(e.detail or ""))
+            except Exception:  # noqa: BLE001 - logged; the visitor gets a plain page
+                log.exception("unexpected error on %s %s", request.method, request.url.path)
+                return error_page(request, 500, "The server met an unexpected error; it has been logged.")
+
+        return handle
+
+
+router = APIRouter(route_class=WebRoute, include_in_schema=False)
+
+
+def install(app: FastAPI) -> None:
+    """Add the pages and their static files to the app (before the API's ``/`` JSON index)."""
+    app.include_router(router)
+    app.mount("/static", static_app, name="static")
+
+
+# --------------------------------------------------------------------------- helpers
+
+def _api_query(pairs: list[tuple[str, str]], **extra: str) -> str:
+    return urlencode(pairs + list(extra.items()))
+
+
+def _natural(text: str | None) -> list:
+    """A sort key that puts s2 before s10."""
+    return [(0, int(part), "") if part.isdigit() else (1, 0, part) for part in re.split(r"([0-9]+)", text or "")]
+
+
+def _row(item: dict[str, Any], equipment: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
+    return {**item, "equipment": equipment.get(item["agreement_id"], [])}
+
+
+def _sort_headers(root: str, wq: data.WebQuery) -> dict[str, dict[str, Any]]:
+    cur = wq.effective_sort
+    out = {}
+    for col, first, words in (("signed_on", "-signed_on", ("oldest first", "newest first")),
+                              ("title", "title", ("A to Z", "Z to A"))):
+        if cur.lstrip("-") == col:
+            desc = cur.startswith("-")
+            new = col if desc else "-" + col
+            state = "descending" if desc else "ascending"
+            now = words[1] if desc else words[0]
+            nxt = words[0] if desc else words[1]
+        else:
+            new, state, now = first, None, None
+            nxt = words[1] if first.startswith("-") else words[0]
+        q = _api_query(wq.view_pairs(sort=new))
+        out[col] = {"href": f"{root}/" + (f"?{q}" if q else ""), "state": state, "now": now, "next": nxt}
+    return out
+
+
+def _build_file_links(request: Request, files: list[dict[str, Any]]) -> tuple[bool, list[dict[str, Any]]]:
+    """Whether /v1/downloads exists, and each build file with the address that serves it."""
+    root = root_of(request)
+    api_list = data.app_serves(request, "/v1/downloads")
+    out = []
+    for f in files:
+        href = None
+        for candidate in (f"/v1/downloads/{f['path']}", f"/v1/downloads/{f['name']}"):
+            if data.app_serves(request, candidate):
+                href = root + candidate
+                break
+        out.append({**f, "href": href or f"{root}/downloads/{quote(f['path'])}"})
+    return api_list, out
+
+
+# --------------------------------------------------------------------------- pages
+
+@router.get("/")
+async def index(request: Request) -> Response:
+    if not wants_html(request):
+        return await api_meta.root(request)   # the API's JSON index, unchanged for API clients
+    state = ready(request)
+    root = root_of(request)
+    query = request.query_params
+    if any(not v.strip() for _, v in query.multi_items()):
+        # A form sent without JavaScript carries its empty fields: drop them for a clean, shareable URL.
+        clean = _api_query([(k, v) for k, v in query.multi_items() if v.strip()])
+        return RedirectResponse(f"{root}/" + (f"?{clean}" if clean else ""), status_code=303)
+    wq = data.WebQuery.read(query)
+    error: Problem | None = None
+    f: AgreementFilter | None = None
+    result = None
+    try:
+        f, limit = data.check_query(state, wq)
+        result = await data.list_agreements(request, state, f, limit, wq.cursor)
+    except Problem as e:
+        if e.status >= 500:
+            raise
+        error = e
+        limit = data.DEFAULT_LIMIT
+    stats_filter = data.with_sort(f, "signed_on") if f is not None and error is None else AgreementFilter()
+    st = await data.stats(state, stats_filter)
+    all_types = vocab.enum("agreements", "agreement_type")
+    year_chart = charts.year_type_chart(st.years, st.types, st.counts, all_types=all_types)
+    country_chart = charts.country_chart(st.by_country, lambda iso: f"{root}/countries/{quote(iso)}")
+
+    page = {}
+    if result is not None:
+        start = (wq.page - 1) * limit + 1 if result.items else 0
+        page = {
+            "start": start,
+            "end": start + len(result.items) - 1 if result.items else 0,
+            "next": (f"{root}/?" + _api_query(wq.view_pairs(), cursor=result.next_cursor, page=str(wq.page + 1)))
+            if result.next_cursor else None,
+            "first": (f"{root}/" + (f"?{_api_query(wq.view_pairs())}" if wq.view_pairs() else "")) if wq.cursor else None,
+        }
+    pairs = wq.filter_pairs() if error is None else []
+    api_sort = wq.effective_sort if error is None else data.DEFAULT_SORT
+    api_list, files = _build_file_links(request, await data.build_files(state))
+    countries = await data.party_countries(state)
+    known = {iso for iso, _ in countries}
+    extra = [(iso, state.countries[iso]) for iso in wq.filters["party"] + ([wq.filters["venue_country"]] if wq.filters["venue_country"] else [])
+             if iso in state.countries and iso not in known]
+    choices = sorted(countries + list(dict.fromkeys(extra)), key=lambda c: c[1])
+    parties = wq.filters["party"]
+    selects = (parties + ["", ""])[: max(2, min(len(parties), data.MAX_PARTY_SELECTS))]
+    status = error.status if error is not None else 200
+    return render(request, "index.html", {
+        "info": state.info,
+        "wq": wq,
+        "filters": wq.filters,
+        "party_selects": selects,
+        "country_choices": choices,
+        "types": vocab.enum("agreements", "agreement_type"),
+        "statuses": vocab.enum("agreements", "status"),
+        "categories": vocab.enum("equipment", "category"),
+        "page_sizes": data.PAGE_SIZES,
+        "limit": limit,
+        "default_limit": data.DEFAULT_LIMIT,
+        "error": error,
+        "result": result,
+        "rows": [_row(i, result.equipment) for i in result.items] if result else [],
+        "page": page,
+        "sort": _sort_headers(root, wq),
+        "stats": st,
+        "stats_filtered": not stats_filter.is_empty,
+        "year_chart": year_chart,
+        "country_chart": country_chart,
+        "all_types": all_types,
+        "csv_url": f"{root}/v1/agreements?" + _api_query(pairs + [("sort", api_sort)], format="csv", limit="all"),
+        "ndjson_url": f"{root}/v1/agreements?" + _api_query(pairs + [("sort", api_sort)], format="ndjson", limit="all"),
+        "json_url": f"{root}/v1/agreements?" + _api_query(pairs + [("sort", api_sort)]),
+        "downloads_api": api_list,
+        "files": files,
+        "citation": api_meta.citation(state.info),
+    }, status=status)
+
+
+@router.get("/agreements/{agreement_id}.csv")
+async def agreement_csv(request: Request, agreement_id: str) -> Response:
+    state = ready(request)
+    body = await data.agreement_csv(state, agreement_id)
+    if body is None:
+        return error_page(request, 404, f"There is no agreement with the id “{agreement_id}”.")
+    version = state.info.version or "data"
+    return Response(body, media_type=CSV,
+                    headers={"Content-Disposition": f'attachment; filename="dca-{version}-{agreement_id}.csv"'})
+
+
+@router.get("/agreements/{agreement_id}")
+async def agreement_page(request: Request, agreement_id: str) -> Response:
+    state = ready(request)
+    doc = await data.agreement(state, agreement_id)
+    if doc is None:
+        return error_page(request, 404, f"There is no agreement with the id “{agreement_id}”. "
+                                        "Find agreements with the filters on the front page.")
+    root = root_of(request)
+    aid = doc["agreement_id"]
+    sources = sorted(doc.get("sources") or [], key=lambda s: _natural(s.get("source_id")))
+    source_ids = {s["source_id"] for s in sources}
+    equipment = sorted(doc.get("equipment") or [], key=lambda e: _natural(e.get("equipment_id")))
+    designations = {e["equipment_id"]: e.get("designation") or e["equipment_id"] for e in equipment}
+    history = sorted(doc.get("status_history") or [], key=lambda h: (h.get("status_on") or "", h.get("history_id") or ""))
+    base = str(request.base_url).rstrip("/")
+    url = f"{base}/agreements/{quote(aid)}"
+    info = state.info
+    dataset = info.title or "Defence Cooperation Agreements between States"
+    cite = f"{doc.get('title') or aid} ({aid}). In: {dataset}, version {info.version} (dataset). {url}"
+    return render(request, "agreement.html", {
+        "info": info,
+        "a": doc,
+        "sources": sources,
+        "source_ids": source_ids,
+        "equipment": equipment,
+        "designations": designations,
+        "history": history,
+        "countries": state.countries,
+        "cite": cite,
+        "record_url": url,
+        "json_url": f"{root}/v1/agreements/{quote(aid)}",
+        "csv_url": f"{root}/agreements/{quote(aid)}.csv",
+        "equipment_csv_url": f"{root}/v1/equipment?" + _api_query([("agreement_id", aid)], format="csv", limit="all"),
+        "sources_csv_url": f"{root}/v1/sources?" + _api_query([("agreement_id", aid)], format="csv", limit="all"),
+    })
+
+
+@router.get("/countries")
+async def countries_page(request: Request) -> Response:
+    state = ready(request)
+    rows = await data.countries_with_agreements(state)
+    return render(request, "countries.html", {"info": state.info, "countries": rows})
+
+
+@router.get("/countries/{iso3}")
+async def country_page(request: Request, iso3: str) -> Response:
+    state = ready(request)
+    root = root_of(request)
+    got = await data.country(state, iso3)
+    if got is None:
+        return error_page(request, 404, f"There is no country with the code “{iso3}”. "
+                                        "Country codes are ISO 3166-1 alpha-3, such as PAK or RUS.")
+    item, partners = got
+    code = item["iso3"]
+    if iso3 != code:
+        return RedirectResponse(f"{root}/countries/{code}", status_code=301)
+    f = data.with_sort(data.country_filter(state, code), "-signed_on")
+    result = await data.list_agreements(request, state, f, data.COUNTRY_PAGE_LIMIT, None, with_equipment=False)
+    st = await data.stats(state, data.with_sort(f, "signed_on"))
+    all_types = vocab.enum("agreements", "agreement_type")
+    timeline = charts.year_type_chart(st.years, st.types, st.counts, all_types=all_types, chart_id="chart-timeline",
+                                      height=170, title=f"Timeline: agreements of {item['name']} per year, by type")
+    return render(request, "country.html", {
+        "info": state.info,
+        "c": item,
+        "partners": partners,
+        "result": result,
+        "timeline": timeline,
+        "stats": st,
+        "all_types": all_types,
+        "browse_url": f"{root}/?" + _api_query([("party", code)]),
+        "csv_url": f"{root}/v1/agreements?" + _api_query([("party", code), ("sort", "-signed_on")], format="csv", limit="all"),
+        "json_url": f"{root}/v1/countries/{code}",
+    })
+
+
+@router.get("/downloads/{path:path}")
+async def build_file(request: Request, path: str) -> Response:
+    """A file of the build being served, if it is one of those /v1/downloads lists (nothing else is reachable)."""
+    state = ready(request)
+    files = {f["path"]: f for f in await data.build_files(state)}
+    f = files.get(path)
+    if f is None:
+        return error_page(request, 404, f"There is no download called “{path}”.")
+    full = state.settings.sqlite_path.parent / f["path"]
+    try:
+        st = os.stat(full)
+    except OSError:
+        return error_page(request, 404, f"The download “{path}” is no longer on the server.")
+    response = FileResponse(full, media_type=f["mediatype"], filename=full.name, stat_result=st)
+    # Validators come from the API's ETag middleware; do not send a second ETag.
+    for name in ("etag", "last-modified"):
+        del response.headers[name]
+    return response
+

@@ -1,0 +1,565 @@
+"""`dca codebook`: docs/codebook.md, docs/codebook.html and docs/figures/*.png.
+
+Generated, never written by hand, from:
+- datapackage.json and the Table Schemas (resources, fields, types, constraints,
+  vocabularies with each code's definition),
+- the data (row counts, share of non-empty values per field, agreements per year
+  and region, the figures),
+- scripts/export_columns.py (the export columns and the dyad-year rules),
+- CITATION.cff (how to cite) and CHANGELOG.md (the changelog).
+
+The output holds no build time or other moving part, so the same inputs give the
+same bytes and `dca codebook --check` (and a test) can tell a stale codebook.
+"""
+from __future__ import annotations
+
+import csv
+import html
+import os
+import re
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from schema.tableschema import Field, Package, Resource, load_package
+
+from . import figures
+from .export_columns import EXPORTS, PRIMARY_KEYS, TITLES, dyad_year_rules, one_row_per
+
+csv.field_size_limit(16 * 1024 * 1024)
+
+MD = "codebook.md"
+HTML = "codebook.html"
+FIG_YEARS = "figures/agreements_per_year_by_type.png"
+FIG_COUNTRIES = "figures/top_countries.png"
+TOP_N = 25
+NO_REGION = "(no region)"
+_DEF_START = re.compile(r"`[a-z0-9_]+` = ")
+
+
+class CodebookError(Exception):
+    pass
+
+
+# --- helpers -----------------------------------------------------------------
+
+def _read(pkg: Package, r: Resource) -> list[dict[str, str]]:
+    with open(pkg.root / r.path, encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def _cell(text: Any) -> str:
+    s = "" if text is None else str(text)
+    return s.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ").strip()
+
+
+def _table(header: list[str], rows: list[list[Any]], align: list[str] | None = None) -> str:
+    align = align or ["l"] * len(header)
+    sep = ["---:" if a == "r" else "---" for a in align]
+    lines = ["| " + " | ".join(header) + " |", "| " + " | ".join(sep) + " |"]
+    lines += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def _pct(n: int, total: int) -> str:
+    return f"{100 * n / total:.1f}%" if total else "n/a"
+
+
+def slug(text: str) -> str:
+    """GitHub's heading anchors: lower case, punctuation dropped, spaces to hyphens."""
+    return re.sub(r"[^\w\- ]", "", text.strip().lower()).replace(" ", "-")
+
+
+def _lead(f: Field) -> str:
+    """A field's description without its inline vocabulary definitions."""
+    m = _DEF_START.search(f.description)
+    if not m or not f.definitions():
+        return f.description
+    text = f.description[: m.start()].rstrip()
+    text = re.sub(r"\s*Codes:\s*$", "", text)
+    return f"{text} Codes: see the vocabulary below."
+
+
+def _constraints(f: Field) -> str:
+    c = f.constraints
+    out = []
+    if c.get("unique"):
+        out.append("unique")
+    if "pattern" in c:
+        out.append(f"pattern `{c['pattern']}`")
+    if "minimum" in c:
+        out.append(f"minimum {c['minimum']}")
+    if "maximum" in c:
+        out.append(f"maximum {c['maximum']}")
+    if "minLength" in c:
+        out.append(f"at least {c['minLength']} characters")
+    if "maxLength" in c:
+        out.append(f"at most {c['maxLength']} characters")
+    if "enum" in c:
+        out.append(f"one of {len(c['enum'])} codes")
+    return "; ".join(out)
+
+
+def _definitions(pkg: Package, r: Resource, f: Field) -> tuple[dict[str, str], str]:
+    """Definitions of an enum field's codes, and where they come from."""
+    defs = f.definitions()
+    if defs:
+        return defs, ""
+    for other in pkg.resources:
+        for g in other.fields:
+            if g is not f and g.enum == f.enum and g.definitions():
+                return g.definitions(), f"{other.name}.{g.name}"
+    return {}, ""
+
+
+def _citation(root: Path) -> dict[str, Any] | None:
+    path = root / "CITATION.cff"
+    if not path.exists():
+        return None
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return data if isinstance(data, dict) else None
+
+
+def _changelog(root: Path) -> str | None:
+    path = root / "CHANGELOG.md"
+    if not path.exists():
+        return None
+    lines = path.read_text(encoding="utf-8").splitlines()
+    if lines and lines[0].startswith("# "):
+        lines = lines[1:]
+    # demote headings by one level so they sit under the codebook's "Changelog"
+    return "\n".join(("#" + l) if l.startswith("#") else l for l in lines).strip()
+
+
+# --- sections ----------------------------------------------------------------
+
+class _Data:
+    def __init__(self, pkg: Package):
+        self.pkg = pkg
+        self.rows = {r.name: _read(pkg, r) for r in pkg.resources}
+        self.countries = {c["iso3"]: c for c in self.rows.get("countries", [])}
+        self.parties: dict[str, list[str]] = {}
+        for p in self.rows.get("parties", []):
+            self.parties.setdefault(p["agreement_id"], []).append(p["country_iso3"])
+
+    def regions_of(self, agreement_id: str) -> set[str]:
+        return {self.countries.get(c, {}).get("region") or NO_REGION for c in self.parties.get(agreement_id, [])}
+
+
+def _citation_section(pkg: Package, cff: dict[str, Any] | None) -> list[str]:
+    out = ["## How to cite", ""]
+    if cff is None:
+        out += ["This package has no `CITATION.cff`; cite it by its title and version.", ""]
+        return out
+    authors = "; ".join(a.get("name") or " ".join(filter(None, [a.get("given-names"), a.get("family-names")])) for a in cff.get("authors", []))
+    year = str(cff.get("date-released", ""))[:4] or "n.d."
+    url = cff.get("url") or cff.get("repository-code") or pkg.descriptor.get("homepage", "")
+    version = cff.get("version", pkg.version)
+    out += [
+        str(cff.get("message", "")).strip(),
+        "",
+        f"> {authors} ({year}). *{cff.get('title', pkg.descriptor.get('title', ''))}* (Version {version}) [Data set]. {url}",
+        "",
+        "BibTeX:",
+        "",
+        "```bibtex",
+        f"@misc{{dca_{version.replace('.', '_')},",
+        f"  author    = {{{{{authors}}}}},",
+        f"  title     = {{{cff.get('title', '')}}},",
+        f"  year      = {{{year}}},",
+        f"  version   = {{{version}}},",
+        f"  note      = {{Data set, licence {cff.get('license', '')}}},",
+        f"  url       = {{{url}}}",
+        "}",
+        "```",
+        "",
+        "The same metadata is in `CITATION.cff` (Citation File Format 1.2.0) at the root of the repository and of "
+        "the release bundle. Cite the version you used: every release is archived with its own version number. "
+        "Every record also cites its own sources (the `sources` resource); please cite those too when a record "
+        "matters to your argument.",
+        "",
+    ]
+    return out
+
+
+def _versions_section(pkg: Package) -> list[str]:
+    return [
+        "## Versions",
+        "",
+        f"This codebook describes dataset version **{pkg.version}**. The version lives in `datapackage.json` "
+        "(`version`) and is repeated in `CITATION.cff`; `dca --version` shows it, and so does the API at `/v1/meta`. "
+        "It follows semantic versioning:",
+        "",
+        "- **major** (x.0.0): a breaking schema change: a field removed or renamed, a type changed, a vocabulary code "
+        "removed or redefined;",
+        "- **minor** (0.x.0): new records (and backwards-compatible schema additions);",
+        "- **patch** (0.0.x): corrections to existing records.",
+        "",
+        "Each release's additions and corrections are listed in the [changelog](#changelog). Record ids never change "
+        "once published, so analyses can be rerun on a later version.",
+        "",
+    ]
+
+
+def _files_section(data: _Data) -> list[str]:
+    pkg = data.pkg
+    rows = []
+    for r in pkg.resources:
+        rows.append([f"[`{r.name}`](#{slug(f'{r.title} ({r.name})')})", f"`{r.path}`", r.description,
+                     len(data.rows[r.name]), ", ".join(f"`{k}`" for k in r.primary_key)])
+    return [
+        "## Files",
+        "",
+        "The data package (`datapackage.json`) describes these CSV files (UTF-8, comma-separated, header row, LF "
+        "line endings, sorted by primary key). Their Table Schemas in `schema/` are the single source of truth "
+        "for every field; this codebook is generated from them.",
+        "",
+        _table(["resource", "file", "what it holds", "rows", "primary key"], rows, ["l", "l", "l", "r", "l"]),
+        "",
+        "Researcher exports derived from these files (flat, dyadic and dyad-year tables as CSV, Parquet and "
+        "Stata) are described under [Researcher exports](#researcher-exports).",
+        "",
+    ]
+
+
+def _missing_section() -> list[str]:
+    return [
+        "## Missing values",
+        "",
+        "- An empty cell is the only missing value in every table (`\"missingValues\": [\"\"]` in each schema). No "
+        "codes such as `NA`, `-99`, `0` or `unknown` stand for missing values.",
+        "- Unknown values stay empty: they are never invented, estimated or carried over from a similar record (a "
+        "quantity no source states, a signatory no source names, a month no source reports). Each field's "
+        "description says what an empty value means for it.",
+        "- Fields marked *required* are never empty; the validator (`dca validate`) enforces it.",
+        "- Dates are ISO 8601 truncated to what is known (`YYYY-MM-DD`, `YYYY-MM` or `YYYY`) and never padded with "
+        "an invented month or day; `signed_precision` states the precision of `signed_on`. `status_as_of` is always "
+        "a full date.",
+        "- Countries without a Correlates of War code keep `cow_code` and `cow_abbr` empty, and so do the COW "
+        "columns of the exports: no code is ever invented.",
+        "- In the exports, a missing value is an empty cell in CSV, a null in Parquet, and in Stata a numeric "
+        "missing value (`.`) for numbers and an empty string for text.",
+        "",
+    ]
+
+
+def _coverage_section(data: _Data) -> list[str]:
+    pkg = data.pkg
+    agreements = data.rows.get("agreements", [])
+    total = len(agreements)
+    regions = sorted({c.get("region") or NO_REGION for c in data.countries.values()} - {NO_REGION}) + [NO_REGION]
+    per_year: dict[int, Counter] = {}
+    per_region: Counter = Counter()
+    countries_in_region: dict[str, set[str]] = {}
+    for a in agreements:
+        year = int(a["signed_on"][:4])
+        rs = data.regions_of(a["agreement_id"])
+        c = per_year.setdefault(year, Counter())
+        c["_total"] += 1
+        for r in rs:
+            c[r] += 1
+            per_region[r] += 1
+        for iso3 in data.parties.get(a["agreement_id"], []):
+            countries_in_region.setdefault(data.countries.get(iso3, {}).get("region") or NO_REGION, set()).add(iso3)
+    used = [r for r in regions if per_region[r]]
+    year_rows = [[y, per_year[y]["_total"], *[per_year[y][r] or "" for r in used]] for y in sorted(per_year)]
+    region_rows = [[r, per_region[r], _pct(per_region[r], total), len(countries_in_region.get(r, ()))] for r in used]
+    counts = ", ".join(f"{len(data.rows[r.name])} {r.name.replace('_', ' ')}" for r in pkg.resources)
+    years = f"{min(per_year)}-{max(per_year)}" if per_year else "none"
+    return [
+        "## Coverage",
+        "",
+        f"Computed from the data of version {pkg.version}: {counts}. Agreements signed in {years}. The share of "
+        "non-empty values of every field is in the field tables under [Resources](#resources); the number of "
+        "records with each vocabulary code is in the vocabulary tables.",
+        "",
+        "### Agreements per region",
+        "",
+        "Region is the UN M49 region of a party's country (`countries.region`). An agreement counts once in each "
+        f"region in which it has at least one party, so the counts add up to more than {total} when agreements "
+        f"span regions. {NO_REGION} stands for parties whose country has no M49 region (for example Taiwan).",
+        "",
+        _table(["region", "agreements", "share of all agreements", "countries party to at least one"], region_rows, ["l", "r", "r", "r"]),
+        "",
+        "### Agreements per year of signature and region",
+        "",
+        "Same counting rule as above; years without any agreement are left out.",
+        "",
+        _table(["year", "agreements", *used], year_rows, ["r"] * (2 + len(used))),
+        "",
+        "### Figures",
+        "",
+        f"![Agreements signed per year, by type]({FIG_YEARS})",
+        "",
+        f"*Figure 1. Agreements signed per year, by agreement type (`{FIG_YEARS}`).*",
+        "",
+        f"![The {TOP_N} countries party to most agreements]({FIG_COUNTRIES})",
+        "",
+        f"*Figure 2. The {TOP_N} countries party to most agreements (`{FIG_COUNTRIES}`); ties in alphabetical order.*",
+        "",
+    ]
+
+
+def _resource_section(data: _Data, r: Resource) -> list[str]:
+    pkg = data.pkg
+    rows = data.rows[r.name]
+    n = len(rows)
+    out = [f"### {r.title} ({r.name})", "", r.description, ""]
+    schema_desc = ""
+    if r.schema_path:
+        import json
+
+        schema_desc = json.loads((pkg.root / r.schema_path).read_text(encoding="utf-8")).get("description", "")
+    if schema_desc and schema_desc != r.description:
+        out += [schema_desc, ""]
+    facts = [
+        f"- File: `{r.path}`; schema: `{r.schema_path}`" if r.schema_path else f"- File: `{r.path}`",
+        f"- Rows: {n}",
+        f"- Primary key: {', '.join(f'`{k}`' for k in r.primary_key) or 'none'}",
+    ]
+    for fk in r.foreign_keys:
+        facts.append(f"- Foreign key: {', '.join(f'`{x}`' for x in fk.fields)} → "
+                     f"`{fk.resource}`.{', '.join(f'`{x}`' for x in fk.reference_fields)} (empty values are not checked)")
+    facts.append("- Missing values: " + ", ".join("empty cell" if m == "" else f"`{m}`" for m in r.missing_values))
+    out += facts + [""]
+    table = []
+    for i, f in enumerate(r.fields, start=1):
+        filled = sum(1 for row in rows if (row.get(f.name) or "") != "")
+        table.append([i, f"`{f.name}`", f.type, "yes" if f.required else "", f.title, _lead(f), _constraints(f),
+                      f"{_pct(filled, n)} ({filled})"])
+    out += [_table(["#", "field", "type", "required", "title", "description", "constraints", "non-empty"], table,
+                   ["r", "l", "l", "l", "l", "l", "l", "r"]), ""]
+    for f in r.fields:
+        if not f.enum:
+            continue
+        defs, source = _definitions(pkg, r, f)
+        counts = Counter(row.get(f.name) or "" for row in rows)
+        out += [f"#### Vocabulary: {r.name}.{f.name}", ""]
+        if source:
+            out += [f"The codes and definitions of `{source}`.", ""]
+        vrows = [[f"`{code}`", defs.get(code, ""), counts.get(code, 0), _pct(counts.get(code, 0), n)] for code in f.enum]
+        if not f.required:
+            vrows.append(["(empty)", "no value (see the field's description)", counts.get("", 0), _pct(counts.get("", 0), n)])
+        out += [_table(["code", "definition", "rows", "share"], vrows, ["l", "l", "r", "r"]), ""]
+    return out
+
+
+def _exports_section(pkg: Package) -> list[str]:
+    out = [
+        "## Researcher exports",
+        "",
+        "`dca build` also writes `build/exports/`, and `dca export` writes it on its own "
+        "(`dca export [PATH] [--out build/exports] [--directed] [--start signing|entry] [--from Y] [--to Y]`). "
+        "Every table comes in three formats with the same rows and columns:",
+        "",
+        "- **CSV** (`.csv`): UTF-8, comma-separated, header row, LF line endings; an empty cell is a missing value.",
+        "- **Parquet** (`.parquet`): typed columns (text, 64-bit integers, dates), nulls for missing values.",
+        "- **Stata** (`.dta`, format 118 for Stata 14 or later; in R `haven::read_dta`): integers as numeric "
+        "variables with missing values (`.`), text as `str#` (or `strL` when longer than 2045 bytes) with empty "
+        "strings for missing values, dates (`status_as_of`) as Stata dates (`%td`); every variable is labelled "
+        "with its title.",
+        "",
+        "`build/exports/datapackage.json` describes every file as a resource of its own: each CSV with its Table "
+        "Schema (the column tables below), the Parquet and Stata files with their format, size and SHA-256 "
+        "checksum; it passes `frictionless validate`. The options a set of exports was made with are recorded in "
+        "it (`dca_export_options`). The build's SQLite database (`build/dca.sqlite`, every resource as a table plus "
+        "precomputed lookups) is a download too; the API lists all of these files, with size, checksum and "
+        "format, at `/v1/downloads`.",
+        "",
+        "Every export carries Correlates of War codes next to ISO3 codes. Rows are sorted (by `agreement_id`; "
+        "dyads by `agreement_id`, `iso3_a`, `iso3_b`; dyad-years by `iso3_a`, `iso3_b`, `year`) and columns are in "
+        "the fixed order below, so that the files of one version are the same byte for byte wherever they are built.",
+        "",
+        "Lists inside a cell are separated by `;` without spaces (for example `BRA;CHL;PER`), except "
+        "`equipment_summary`, whose items are separated by `; `. In R, `strsplit(x, \";\")`; in Stata, `split x, "
+        "parse(;)`.",
+        "",
+        "### Dyad-year rules",
+        "",
+    ]
+    out += [f"{i}. {rule}" for i, rule in enumerate(dyad_year_rules(), start=1)]
+    out += [""]
+    files = {"agreements_flat": "agreements_flat", "dyads": "dyads", "dyad_years": "dyad_years"}
+    for name, columns in EXPORTS.items():
+        out += [
+            f"### {name}",
+            "",
+            f"{TITLES[name]}. {one_row_per(name)}",
+            "",
+            f"- Files: `{files[name]}.csv`, `{files[name]}.parquet`, `{files[name]}.dta`",
+            f"- Primary key: {', '.join(f'`{k}`' for k in PRIMARY_KEYS[name])}",
+        ]
+        if name == "dyads":
+            out.append("- With `--directed`: " + one_row_per(name, directed=True))
+        if name == "dyad_years":
+            out.append("- With `--directed`: " + one_row_per(name, directed=True))
+        out.append("")
+        rows = []
+        for i, c in enumerate(columns, start=1):
+            desc = c.description
+            if c.mirrors:
+                desc = (desc + " " if desc else "") + f"Copied from `{c.mirrors}` (see above)."
+            rows.append([i, f"`{c.name}`", c.type, "yes" if c.is_required(pkg) else "", c.title, desc])
+        out += [_table(["#", "column", "type", "required", "Stata label", "description"], rows,
+                       ["r", "l", "l", "l", "l", "l"]), ""]
+    return out
+
+
+def _release_section(pkg: Package) -> list[str]:
+    top = f"{pkg.name}-{pkg.version}"
+    return [
+        "## Release bundle",
+        "",
+        f"`dca release` writes `dist/{top}.zip` (and `dist/{top}.zip.sha256`). Everything sits under one "
+        f"folder, `{top}/`:",
+        "",
+        "- `datapackage.json`, `schema/*.json`, `dataset/*.csv`: the data package (passes `frictionless validate`);",
+        "- `exports/`: the researcher exports and their `datapackage.json`, built fresh for the release;",
+        "- `docs/codebook.md`, `docs/codebook.html`, `docs/figures/*.png`: this codebook;",
+        "- `README.md`, `CHANGELOG.md`, `CITATION.cff`, `LICENSE`;",
+        "- `SHA256SUMS`: the SHA-256 checksum of every other file, sorted by path "
+        f"(check with `cd {top} && sha256sum -c SHA256SUMS`).",
+        "",
+        "The archive is reproducible: built twice from the same commit it is the same byte for byte (fixed "
+        "timestamps, permissions and order of entries), so its checksum identifies the release. The SQLite "
+        "database is not in the bundle: `dca build` makes it from the package inside, and the API serves it at "
+        "`/v1/downloads`.",
+        "",
+    ]
+
+
+# --- the whole codebook ------------------------------------------------------
+
+def render_markdown(pkg: Package, data: _Data | None = None) -> str:
+    data = data or _Data(pkg)
+    d = pkg.descriptor
+    cff = _citation(pkg.root)
+    licences = ", ".join(f"[{l.get('title') or l.get('name')}]({l.get('path')})" if l.get("path") else str(l.get("name"))
+                         for l in d.get("licenses", []))
+    out = [
+        f"# {d.get('title', pkg.name)}: codebook",
+        "",
+        "<!-- Generated by `dca codebook` from datapackage.json, schema/*.schema.json, dataset/*.csv, "
+        "scripts/export_columns.py, CITATION.cff and CHANGELOG.md. Do not edit by hand. -->",
+        "",
+        _table(["", ""], [
+            ["Dataset", d.get("title", "")],
+            ["Version", f"**{pkg.version}**"],
+            ["Package name", f"`{pkg.name}`"],
+            ["Licence (data)", licences],
+            ["Homepage", d.get("homepage", "")],
+        ]),
+        "",
+        d.get("description", ""),
+        "",
+        "This codebook is generated by `dca codebook` from the Table Schemas and the data; it is never edited by "
+        "hand. Figures and counts describe the version above.",
+        "",
+        "## Contents",
+        "",
+    ]
+    sections = ["How to cite", "Versions", "Files", "Missing values", "Coverage", "Resources", "Researcher exports",
+                "Release bundle", "Changelog"]
+    for s in sections:
+        out.append(f"- [{s}](#{slug(s)})")
+        if s == "Resources":
+            out += [f"  - [{r.title}](#{slug(f'{r.title} ({r.name})')})" for r in pkg.resources]
+    out.append("")
+    out += _citation_section(pkg, cff)
+    out += _versions_section(pkg)
+    out += _files_section(data)
+    out += _missing_section()
+    out += _coverage_section(data)
+    out += ["## Resources", "",
+            "One section per resource of `datapackage.json`, in its order. *non-empty* is the share (and number) of "
+            "rows in which the field has a value.", ""]
+    for r in pkg.resources:
+        out += _resource_section(data, r)
+    out += _exports_section(pkg)
+    out += _release_section(pkg)
+    out += ["## Changelog", ""]
+    log = _changelog(pkg.root)
+    out += [log if log else "This package has no `CHANGELOG.md`.", ""]
+    text = "\n".join(out)
+    return re.sub(r"\n{3,}", "\n\n", text).rstrip() + "\n"
+
+
+HTML_TEMPLATE = """<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="generator" content="dca codebook">
+<title>{title}</title>
+<style>
+body {{ font-family: system-ui, -apple-system, "Segoe UI", sans-serif; line-height: 1.5; max-width: 72rem; margin: 2rem auto; padding: 0 1rem; color: #1b1f24; }}
+table {{ border-collapse: collapse; margin: 1rem 0; font-size: 0.9rem; }}
+th, td {{ border: 1px solid #d0d7de; padding: 0.3rem 0.5rem; vertical-align: top; }}
+th {{ background: #f6f8fa; }}
+code {{ background: #f6f8fa; padding: 0.1rem 0.25rem; border-radius: 3px; font-size: 0.85em; }}
+pre {{ background: #f6f8fa; padding: 0.75rem; overflow-x: auto; }}
+pre code {{ background: none; padding: 0; }}
+img {{ max-width: 100%; }}
+blockquote {{ border-left: 4px solid #d0d7de; margin: 1rem 0; padding: 0 1rem; color: #424a53; }}
+</style>
+</head>
+<body>
+{body}</body>
+</html>
+"""
+
+
+def render_html(markdown_text: str, title: str) -> str:
+    from markdown_it import MarkdownIt
+
+    md = MarkdownIt("commonmark", {"html": False}).enable("table")
+    markdown_text = re.sub(r"<!--.*?-->\n*", "", markdown_text, flags=re.S)  # raw HTML is off: drop comments
+    tokens = md.parse(markdown_text)
+    for i, tok in enumerate(tokens):
+        if tok.type == "heading_open" and i + 1 < len(tokens):
+            tok.attrSet("id", slug(tokens[i + 1].content.replace("`", "")))
+    body = md.renderer.render(tokens, md.options, {})
+    return HTML_TEMPLATE.format(title=html.escape(title), body=body)
+
+
+def render_codebook(root: Path | str) -> dict[str, bytes]:
+    """Every codebook file, by path relative to docs/, as bytes."""
+    pkg = load_package(root)
+    data = _Data(pkg)
+    text = render_markdown(pkg, data)
+    agreements = data.rows.get("agreements", [])
+    types = list(pkg.resource("agreements").field("agreement_type").enum or [])
+    years_types = [(int(a["signed_on"][:4]), a["agreement_type"]) for a in agreements]
+    per_country = Counter(c for cs in data.parties.values() for c in set(cs))
+    ranked = sorted(per_country.items(), key=lambda kv: (-kv[1], data.countries.get(kv[0], {}).get("name") or kv[0]))
+    labels = [(f"{data.countries.get(iso3, {}).get('name') or iso3} ({iso3})", n) for iso3, n in ranked]
+    return {
+        MD: text.encode("utf-8"),
+        HTML: render_html(text, f"{pkg.descriptor.get('title', pkg.name)}: codebook (version {pkg.version})").encode("utf-8"),
+        FIG_YEARS: figures.agreements_per_year_by_type(years_types, types, pkg.version),
+        FIG_COUNTRIES: figures.top_countries(labels, pkg.version, TOP_N),
+    }
+
+
+def write_codebook(root: Path | str, docs: Path) -> list[Path]:
+    from .atomic import write_bytes_atomic
+
+    written = []
+    for rel, data in render_codebook(root).items():
+        target = Path(docs) / rel
+        write_bytes_atomic(target, data)
+        os.chmod(target, 0o644)  # committed files: readable by all (atomic writes start as 0600)
+        written.append(target)
+    return written
+
+
+def stale_files(root: Path | str, docs: Path) -> list[str]:
+    """The codebook files under docs/ that differ from what the package gives now."""
+    stale = []
+    for rel, data in render_codebook(root).items():
+        target = Path(docs) / rel
+        if not target.exists() or target.read_bytes() != data:
+            stale.append(rel)
+    return stale

@@ -1,0 +1,72 @@
+"""`dca serve`: check the build, then serve the API with uvicorn.
+
+The build is checked before the server starts (missing, stale or corrupt database,
+unreachable PostgreSQL), so a bad build ends in one clear message and a non-zero exit
+instead of a server that answers 500s. The app checks again at start-up (lifespan)
+for servers started another way (``uvicorn api.main:app``).
+
+    python -m scripts.serve [--host H] [--port P] [--db PATH]
+"""
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import sys
+from pathlib import Path
+
+
+class ServeError(Exception):
+    """The build cannot be served; the message says why and what to do."""
+
+
+def check(db: Path | None = None, database_url: str | None = None):
+    """The settings to serve with, after checking the build (ServeError if it cannot be served)."""
+    from api.db import StartupError, check_database
+    from api.settings import Settings
+
+    settings = Settings.from_env(sqlite_path=db, database_url=database_url)
+    try:
+        info = check_database(settings)
+    except StartupError as e:
+        raise ServeError(str(e)) from None
+    return settings, info
+
+
+def serve(host: str = "127.0.0.1", port: int = 8000, db: Path | None = None, database_url: str | None = None,
+          access_log: bool = False, say=print) -> None:
+    settings, info = check(db, database_url)
+    import uvicorn
+
+    from api.main import create_app
+
+    say(f"Serving {info.name} {info.version} (built {info.built_at}, {info.counts.get('agreements', 0)} agreements) "
+        f"from {settings.where} at http://{host}:{port} (docs at /docs)")
+    uvicorn.run(
+        create_app(settings),
+        host=host,
+        port=port,
+        loop="uvloop" if importlib.util.find_spec("uvloop") else "asyncio",
+        http="httptools" if importlib.util.find_spec("httptools") else "h11",
+        access_log=access_log,
+        proxy_headers=True,
+        log_level="info",
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--host", default="127.0.0.1")
+    ap.add_argument("--port", type=int, default=8000)
+    ap.add_argument("--db", type=Path, default=None, help="SQLite build (default build/dca.sqlite)")
+    ap.add_argument("--access-log", action="store_true")
+    args = ap.parse_args(argv)
+    try:
+        serve(args.host, args.port, args.db, access_log=args.access_log)
+    except ServeError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
