@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: install validate build serve test bench clean
+.PHONY: install validate build serve test release clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,9 @@ serve: build
 
 test: install
 	$(BIN)/pytest
+
+release: install
+	$(BIN)/dca release
 
 clean:
 	rm -rf build dist .pytest_cache
