@@ -21,7 +21,6 @@ from fastapi import Request
 from sqlalchemy.sql import Select
 from starlette.responses import Response
 
-from .problems import Problem
 from .state import Snapshot
 from .streaming import CSV, JSON, NDJSON, BodyStream, CsvEncoder, stream_chunks
 
@@ -30,11 +29,9 @@ from .streaming import CSV, JSON, NDJSON, BodyStream, CsvEncoder, stream_chunks
 class ListKind:
     name: str
     fields: list[str]
-    # row -> item as a dict (tables) ; agreements override item_bytes / csv_row
-    columns: list[str] | None = None
-    nkeys: int = 1
-    key_types: tuple[type, ...] = (str,)
-    docs: bool = False  # rows start with pre-serialised JSON (agreements)
+    columns: list[str] | None = None  # tables: the selected columns (rows end with the sort keys)
+    key_types: tuple[type, ...] = (str,)  # types of the sort keys a cursor carries
+    docs: bool = False  # agreements: rows start with the pre-serialised JSON (or CSV record)
 
     def csv_records(self, fields: list[str] | None) -> bool:
         """Whether the CSV can be the build's pre-rendered records (all columns, in order)."""
@@ -233,7 +230,3 @@ async def respond(
     body = b"".join(item_bytes(r) + b"\n" for r in rows)
     return Response(body, media_type=NDJSON, headers=headers)
 
-
-def unknown_format(value: str) -> Problem:
-    return Problem(422, f"format: {value!r} is not a format; allowed values: json, csv, ndjson",
-                   errors=[{"parameter": "format", "message": "not a format", "value": value, "allowed": ["json", "csv", "ndjson"]}])

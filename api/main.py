@@ -47,10 +47,9 @@ EXPOSE = ["ETag", "Link", "X-Total-Count", "X-Row-Count", "Content-Disposition"]
 class Lifespan:
     """Opens and checks the database at start-up; a failure stops the server with its message.
 
-    Then watches for new builds (``AppState.watch``) until shutdown.
-
     The failure is reported to the ASGI server as ``lifespan.startup.failed`` with the
-    plain message (no traceback), and uvicorn then exits non-zero.
+    plain message (no traceback), and uvicorn then exits non-zero. Once started, new
+    builds are watched for (``AppState.watch``) until shutdown.
     """
 
     def __init__(self, app: ASGIApp, state: AppState) -> None:

@@ -52,7 +52,7 @@ class Asker:
 
     def label(self, f: Field, prefix: str, required: bool | None = None) -> str:
         required = f.required if required is None else required
-        hint = fieldcheck.format_hint(f)
+        hint = "name or code" if f.constraints.get("pattern") == "^[A-Z]{3}$" else fieldcheck.format_hint(f)
         label = f"{prefix} {_lower_first(f.title)}" if prefix else f.title
         if hint:
             label += f" ({hint})"
@@ -162,7 +162,7 @@ class Asker:
         item: dict = {}
         for rf in rfs:
             if rf.kind == "country":
-                item[rf.key] = self.country(self.label(rf.field, prefix) + " (name or code)", rf.field.required)
+                item[rf.key] = self.country(self.label(rf.field, prefix), rf.field.required)
             elif rf.kind == "source":
                 item[rf.key] = self.reference("source", record["sources"], "title", rf.field.required)
             elif rf.kind == "equipment":

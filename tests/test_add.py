@@ -119,6 +119,13 @@ def test_add_from_json_with_partial_date(pkg, tmp_path):
     assert (a["signed_on"], a["signed_precision"]) == ("2015-06", "month")
 
 
+def test_add_from_standard_input(pkg):
+    text = yaml.safe_dump(record(), sort_keys=False)
+    result = add(pkg, "--from", "-", input=text)
+    assert result.exit_code == 0, result.output
+    assert "pak-rus-2015-06-01" in {r["agreement_id"] for r in rows(pkg, "agreements.csv")}
+
+
 def test_yaml_dates_and_numbers_are_read_as_written(pkg, tmp_path):
     path = tmp_path / "r.yaml"
     text = yaml.safe_dump(record(), sort_keys=False).replace("'2015-06-01'", "2015-06-01")

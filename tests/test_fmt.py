@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import shutil
+import tempfile
 from pathlib import Path
 
 import polars as pl
@@ -16,9 +17,10 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from schema.tableschema import load_package
-from scripts.canonical import WHITESPACE, canonical_bytes, parse_for_rewrite, same_rows
+from scripts.canonical import WHITESPACE, canonical_bytes, describe_difference, parse_for_rewrite, same_rows
 from scripts.cli import app
 from scripts.findings import Finding, render_github
+from scripts.fmt import format_package
 from scripts.validate import validate_package
 from tests.conftest import FIXED_TODAY
 from tests.packages import BASE, ROOT, make_package
@@ -176,6 +178,35 @@ def test_dates_keep_their_precision(tmp_path):
     text = (pkg / "dataset" / "agreements.csv").read_text(encoding="utf-8")
     assert "bra-chl-per-2003-07,Synthetic Test Agreement B (three parties),training_education,2003-07,month," in text
     assert ",1999,year," in text
+
+
+def test_describing_a_difference_survives_odd_cells():
+    old = b'agreement_id,country_iso3,signatory_name,signatory_title\nb,X,"a\rb ",\na,Y,,\n'
+    new = canonical_bytes(parse_for_rewrite(old, PARTIES).frame, PARTIES)
+    assert describe_difference(old, new, PARTIES) == (2, "the rows are not in order of agreement_id, country_iso3")
+
+
+_TEMPLATE = make_package(Path(tempfile.mkdtemp(prefix="dca-fmt-prop-")) / "pkg")
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(file=st.sampled_from(RECORD_FILES), row=st.integers(0, 3), col=st.integers(0, 12), value=st.text(max_size=20))
+def test_after_fmt_validate_never_says_not_canonical(file, row, col, value):
+    """fmt and validate's check agree on what canonical is, whatever a cell holds."""
+    pkg = Path(tempfile.mkdtemp(prefix="dca-fmt-case-")) / "pkg"
+    shutil.copytree(_TEMPLATE, pkg)
+    path = pkg / "dataset" / file
+    rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8"), newline="")))
+    r = rows[1 + row % (len(rows) - 1)]
+    r[col % len(r)] = value
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerows(rows)
+    path.write_text(buf.getvalue(), encoding="utf-8")
+    results = {r.file: r for r in format_package(pkg, write=True)}
+    if results[f"dataset/{file}"].status != "refused":
+        assert [f for f in validate_package(pkg, FIXED_TODAY) if f.code == "not-canonical"] == []
+        assert all(r.status == "unchanged" for r in format_package(pkg, write=False))
+    shutil.rmtree(pkg.parent, ignore_errors=True)
 
 
 # --- dca validate includes the check ------------------------------------------------------

@@ -37,7 +37,7 @@ from ..routes.agreements import KIND, LIST_FIELDS, SORTS, agreement_filter
 from ..streaming import CsvEncoder
 
 if TYPE_CHECKING:  # the open build a request is served from (``api.state.ready``)
-    from ..state import Snapshot as AppState
+    from ..state import Snapshot
 
 DEFAULT_SORT = "-signed_on"   # the page shows the newest first; the API's default is signed_on
 DEFAULT_LIMIT = 25
@@ -51,8 +51,6 @@ MULTI = ("party", "type", "status", "equipment_category")
 SINGLE = ("signed_from", "signed_to", "venue_country", "designation", "q")
 FILTER_NAMES = ("party", "signed_from", "signed_to", "type", "status", "venue_country", "equipment_category",
                 "designation", "q")
-VIEW_NAMES = ("sort", "limit")
-PAGING_NAMES = ("cursor", "page")
 
 
 @dataclass
@@ -73,7 +71,7 @@ class WebQuery:
             for raw in query.getlist(name) + (query.getlist("country") if name == "party" else []):
                 for part in raw.split(","):
                     part = part.strip()
-                    if name in ("party",):
+                    if name == "party":
                         part = part.upper()
                     if part and part not in values:
                         values.append(part)
@@ -129,7 +127,7 @@ class WebQuery:
         return p
 
 
-def check_query(state: AppState, wq: WebQuery) -> tuple[AgreementFilter, int]:
+def check_query(state: Snapshot, wq: WebQuery) -> tuple[AgreementFilter, int]:
     """The checked filter and page size; a Problem (422) naming every bad value otherwise."""
     check = Checker()
     limit = check.limit(wq.limit or str(DEFAULT_LIMIT), allow_all=False)
@@ -145,7 +143,7 @@ class AgreementList:
     equipment: dict[str, list[dict[str, Any]]]
 
 
-async def list_agreements(request: Request, state: AppState, f: AgreementFilter, limit: int, cursor: str | None,
+async def list_agreements(request: Request, state: Snapshot, f: AgreementFilter, limit: int, cursor: str | None,
                           *, with_equipment: bool = True) -> AgreementList:
     """One page of agreements, exactly as /v1/agreements gives it (same statements, cursor and count)."""
     pg = not state.db.is_sqlite
@@ -163,7 +161,7 @@ async def list_agreements(request: Request, state: AppState, f: AgreementFilter,
     return AgreementList(items, body["total"], body["next_cursor"], equipment)
 
 
-async def equipment_of(state: AppState, ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+async def equipment_of(state: Snapshot, ids: list[str]) -> dict[str, list[dict[str, Any]]]:
     """agreement_id -> its equipment items, for the agreements of one page (one statement)."""
     db = state.db
     f = TableFilter(eq=(("agreement_id", len(ids)),), values=tuple((f"agreement_id{i}", v) for i, v in enumerate(ids)))
@@ -175,7 +173,7 @@ async def equipment_of(state: AppState, ids: list[str]) -> dict[str, list[dict[s
     return out
 
 
-async def party_countries(state: AppState) -> list[tuple[str, str]]:
+async def party_countries(state: Snapshot) -> list[tuple[str, str]]:
     """(iso3, name) of every country party to at least one agreement, by name: the choices of the country selects."""
     return [(c["iso3"], c["name"]) for c in await countries_with_agreements(state)]
 
@@ -199,7 +197,7 @@ class Stats:
     by_country: list[tuple[str, str, int]]   # iso3, name, count (most first)
 
 
-async def stats(state: AppState, f: AgreementFilter, *, top: int = TOP_COUNTRIES) -> Stats:
+async def stats(state: Snapshot, f: AgreementFilter, *, top: int = TOP_COUNTRIES) -> Stats:
     """The numbers of /v1/stats for a filter (same statements), with years split by type."""
     key = ("web", "stats", f.shape(), tuple(sorted(f.params().items())), top)
     cached = state.cache.get(key)
@@ -229,7 +227,7 @@ async def stats(state: AppState, f: AgreementFilter, *, top: int = TOP_COUNTRIES
     return result
 
 
-async def agreement(state: AppState, agreement_id: str) -> dict[str, Any] | None:
+async def agreement(state: Snapshot, agreement_id: str) -> dict[str, Any] | None:
     """The document of /v1/agreements/{id}, or None."""
     if len(agreement_id) > 200 or "\x00" in agreement_id:
         return None
@@ -242,7 +240,7 @@ def _one_csv():
     return select(CSVREC.c.csv_record).where(CSVREC.c.agreement_id == bindparam("agreement_id"))
 
 
-async def agreement_csv(state: AppState, agreement_id: str) -> bytes | None:
+async def agreement_csv(state: Snapshot, agreement_id: str) -> bytes | None:
     """One agreement as /v1/agreements?format=csv writes it (header and the build's CSV record)."""
     if len(agreement_id) > 200 or "\x00" in agreement_id:
         return None
@@ -253,7 +251,7 @@ async def agreement_csv(state: AppState, agreement_id: str) -> bytes | None:
     return CsvEncoder(KIND.csv_columns(LIST_FIELDS)).head() + row[0].encode()
 
 
-async def country(state: AppState, iso3: str) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
+async def country(state: Snapshot, iso3: str) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
     """The country of /v1/countries/{iso3} and its partners, or None."""
     code = iso3.strip().upper()
     if len(code) != 3 or not code.isalpha() or code not in state.countries:
@@ -267,7 +265,7 @@ async def country(state: AppState, iso3: str) -> tuple[dict[str, Any], list[dict
     return item, partners
 
 
-def country_filter(state: AppState, iso3: str) -> AgreementFilter:
+def country_filter(state: Snapshot, iso3: str) -> AgreementFilter:
     check = Checker()
     p = WebQuery(filters={"party": [iso3]}).api_params()
     return agreement_filter(state, check, p)
@@ -295,7 +293,7 @@ def app_serves(request: Request, path: str) -> bool:
     return False
 
 
-async def build_files(state: AppState) -> list[dict[str, Any]]:
+async def build_files(state: Snapshot) -> list[dict[str, Any]]:
     """The files of the build being served (exports, their descriptor, the database), as /v1/downloads lists them."""
     if not state.db.is_sqlite:
         return []
@@ -312,7 +310,7 @@ async def build_files(state: AppState) -> list[dict[str, Any]]:
     return cached
 
 
-async def countries_with_agreements(state: AppState) -> list[dict[str, Any]]:
+async def countries_with_agreements(state: Snapshot) -> list[dict[str, Any]]:
     """Every country party to at least one agreement, by name, with its counts (as /v1/countries gives them)."""
     cached = state.cache.get(("web", "countries_with_agreements"))
     if cached is None:

@@ -25,6 +25,7 @@ from .. import vocab
 from ..problems import Problem
 from ..queries import AgreementFilter
 from ..routes import meta as api_meta
+from ..routes.agreements import SORTS
 from ..state import ready
 from ..streaming import CSV
 from . import charts, data
@@ -97,18 +98,10 @@ def _sort_headers(root: str, wq: data.WebQuery) -> dict[str, dict[str, Any]]:
 
 
 def _build_file_links(request: Request, files: list[dict[str, Any]]) -> tuple[bool, list[dict[str, Any]]]:
-    """Whether /v1/downloads exists, and each build file with the address that serves it."""
+    """Whether the API lists the release files at /v1/downloads, and each file of the build with the
+    address of this package's ``/downloads/{path}``, which serves exactly those files."""
     root = root_of(request)
-    api_list = data.app_serves(request, "/v1/downloads")
-    out = []
-    for f in files:
-        href = None
-        for candidate in (f"/v1/downloads/{f['path']}", f"/v1/downloads/{f['name']}"):
-            if data.app_serves(request, candidate):
-                href = root + candidate
-                break
-        out.append({**f, "href": href or f"{root}/downloads/{quote(f['path'])}"})
-    return api_list, out
+    return data.app_serves(request, "/v1/downloads"), [{**f, "href": f"{root}/downloads/{quote(f['path'])}"} for f in files]
 
 
 # --------------------------------------------------------------------------- pages
@@ -157,8 +150,9 @@ async def index(request: Request) -> Response:
     api_list, files = _build_file_links(request, await data.build_files(state))
     countries = await data.party_countries(state)
     known = {iso for iso, _ in countries}
-    extra = [(iso, state.countries[iso]) for iso in wq.filters["party"] + ([wq.filters["venue_country"]] if wq.filters["venue_country"] else [])
-             if iso in state.countries and iso not in known]
+    chosen = wq.filters["party"] + ([wq.filters["venue_country"]] if wq.filters["venue_country"] else [])
+    # A country chosen in the address but party to no agreement still shows as chosen.
+    extra = [(iso, state.countries[iso]) for iso in chosen if iso in state.countries and iso not in known]
     choices = sorted(countries + list(dict.fromkeys(extra)), key=lambda c: c[1])
     parties = wq.filters["party"]
     selects = (parties + ["", ""])[: max(2, min(len(parties), data.MAX_PARTY_SELECTS))]
@@ -180,6 +174,7 @@ async def index(request: Request) -> Response:
         "rows": [_row(i, result.equipment) for i in result.items] if result else [],
         "page": page,
         "sort": _sort_headers(root, wq),
+        "sort_value": wq.sort if wq.sort in SORTS else None,
         "stats": st,
         "stats_filtered": not stats_filter.is_empty,
         "year_chart": year_chart,
