@@ -92,16 +92,10 @@ def build(
 ) -> None:
     """Validate, then write build/ (SQLite database with indexes and full-text search) atomically."""
     from .build import BuildError, build_package
-    from .findings import render_text
-    from .validate import validate_package
 
     root = _package_root(path, package)
-    findings = validate_package(root)
-    if findings:
-        sys.stdout.write(render_text(findings))
-        typer.echo("Build stopped: fix the problems above first (the previous build is untouched).", err=True)
-        raise typer.Exit(1)
-    out_dir = out if out.is_absolute() else (root / out if path or package else Path.cwd() / out)
+    _validate_or_exit(root, "Build", " (the previous build is untouched)")
+    out_dir = _out_dir(out, root, path, package)
     try:
         result = build_package(root, out_dir, progress=None if quiet else (lambda m: typer.echo(m, err=True)), database_url=database_url)
     except BuildError as e:
@@ -178,14 +172,14 @@ def _out_dir(out: Path, root: Path, path: Optional[Path], package: Optional[Path
     return out if out.is_absolute() else (root / out if path or package else Path.cwd() / out)
 
 
-def _validate_or_exit(root: Path, what: str) -> None:
+def _validate_or_exit(root: Path, what: str, aside: str = "") -> None:
     from .findings import render_text
     from .validate import validate_package
 
     findings = validate_package(root)
     if findings:
         sys.stdout.write(render_text(findings))
-        typer.echo(f"{what} stopped: fix the problems above first.", err=True)
+        typer.echo(f"{what} stopped: fix the problems above first{aside}.", err=True)
         raise typer.Exit(1)
 
 
