@@ -54,6 +54,8 @@ class CursorCodec:
             mac = _unb64(sig)
         except (binascii.Error, ValueError):
             raise bad from None
+        if _b64(payload) != head or _b64(mac) != sig:
+            raise bad  # only the canonical encoding: any changed character is refused
         if not hmac.compare_digest(mac, self._mac(payload, scope)):
             raise bad
         try:

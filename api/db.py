@@ -95,8 +95,10 @@ def make_engine(settings: Settings) -> Engine:
         "sqlite://",
         creator=lambda: _sqlite_connect(path),
         poolclass=QueuePool,
-        pool_size=settings.db_threads + 2,
-        max_overflow=8,
+        # Streams hold a connection while the client reads; keep enough open that
+        # concurrent exports reuse connections instead of opening new ones.
+        pool_size=max(32, settings.db_threads + 2),
+        max_overflow=64,
         pool_reset_on_return=None,  # read-only connections: nothing to roll back
     )
 
@@ -168,7 +170,7 @@ class Database:
         handing them to a thread, so they run on the event loop. Anything that may scan
         runs in a worker thread, where SQLite releases the GIL and the loop stays free.
         """
-        if inline and self.is_sqlite:
+        if inline and self.is_sqlite and self.settings.inline:
             return self.execute_here(c, params)
         return await anyio.to_thread.run_sync(self.execute, c, params, limiter=self.limiter)
 
@@ -188,6 +190,7 @@ class Database:
         try:
             if self.is_sqlite:
                 cur = conn.cursor()
+                cur.arraysize = chunk
                 cur.execute(c.sql, c.bind(params))
                 try:
                     while rows := cur.fetchmany(chunk):

@@ -169,13 +169,14 @@ async def respond(
     if limit == "all":
         if with_cursor:
             c = db.compiled(("count", kind.name, shape, True), lambda: count_stmt(True))
-            n = (await db.fetch_one(c, q))[0]
+            n = (await db.fetch_one(c, q, inline=inline))[0]
         else:
             n = total
         headers["X-Row-Count"] = str(n)
         records = fmt == "csv" and kind.csv_records(fields)
         c = db.compiled(("page", kind.name, shape, with_cursor, False, records), lambda: page_stmt(with_cursor, False, records))
-        source = lambda: db.stream(c, q)  # noqa: E731
+        here = inline and db.is_sqlite and db.settings.inline
+        source = lambda: db.stream(c, q, 500 if here else 2000)  # noqa: E731
         if records:
             first = CsvEncoder(kind.csv_columns(out_fields)).head()
             encode = _join_records  # noqa: E731
@@ -191,7 +192,7 @@ async def respond(
             encode = lambda rows: b"".join(item_bytes(r) + b"\n" for r in rows)  # noqa: E731
             media = NDJSON
         headers["Content-Disposition"] = f'attachment; filename="{_filename(state, kind.name, fmt)}"'
-        return BodyStream(stream_chunks(source, first, encode, db.limiter), media_type=media, headers=headers)
+        return BodyStream(stream_chunks(source, first, encode, db.limiter, inline=here), media_type=media, headers=headers)
 
     q["limit"] = limit + 1
     records = fmt == "csv" and kind.csv_records(fields)
@@ -217,7 +218,11 @@ async def respond(
             "next_cursor": next_cursor,
             "links": {"self": self_url, "first": first_url, "next": next_url},
         })
-        body = b'{"items":[' + b",".join(map(item_bytes, rows)) + b"]," + envelope[1:]
+        if fields is None and kind.docs and rows and type(rows[0][0]) is bytes:
+            items = b",".join([r[0] for r in rows])  # the stored list_json, as it is
+        else:
+            items = b",".join(map(item_bytes, rows))
+        body = b'{"items":[' + items + b"]," + envelope[1:]
         return Response(body, media_type=JSON, headers=headers)
     headers["Content-Disposition"] = f'attachment; filename="{_filename(state, kind.name, fmt)}"'
     if fmt == "csv":

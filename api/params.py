@@ -233,16 +233,21 @@ class Params:
         if nul:
             raise Problem(422, "; ".join(f"{n}: contains a NUL character" for n in nul),
                           errors=[{"parameter": n, "message": "contains a NUL character"} for n in nul])
+        given: dict[str, list[str]] = {}
+        for k, v in query.multi_items():
+            given.setdefault(k, []).append(v)
         out: dict[str, Any] = {}
         repeated = []
         for name, p in self.params.items():
-            values = query.getlist(name)
+            values = given.get(name)
             if p.multi:
-                out[name] = values
-            else:
+                out[name] = values or []
+            elif values:
                 if len(values) > 1:
                     repeated.append(name)
-                out[name] = values[-1] if values else None
+                out[name] = values[-1]
+            else:
+                out[name] = None
         if repeated:
             raise Problem(422, "; ".join(f"{n}: given more than once; give it once" for n in repeated),
                           errors=[{"parameter": n, "message": "given more than once"} for n in repeated])

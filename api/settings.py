@@ -48,6 +48,8 @@ class Settings:
     db_threads: int = 8
     # Seconds between checks for a new build (0: never; serve what was open at start-up).
     watch_interval: float = 5.0
+    # Run bounded index lookups on SQLite on the event loop (faster than a thread hop).
+    inline: bool = True
 
     def __post_init__(self) -> None:
         if not isinstance(self.sqlite_path, Path):
@@ -62,6 +64,7 @@ class Settings:
             pg_schema=env.get("DCA_PG_SCHEMA", "dca"),
             max_age=int(env.get("DCA_MAX_AGE", "300")),
             watch_interval=float(env.get("DCA_WATCH_INTERVAL", "5")),
+            inline=env.get("DCA_INLINE", "1") not in ("0", "false", "no"),
         )
         values.update({k: v for k, v in overrides.items() if v is not None})
         if isinstance(values.get("sqlite_path"), (str, os.PathLike)):

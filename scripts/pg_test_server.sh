@@ -3,7 +3,7 @@
 #
 #   export TEST_DATABASE_URL=$(scripts/pg_test_server.sh start)   # prints the URL (only) on stdout
 #   .venv/bin/pytest tests/api          # the same API tests, now also against PostgreSQL
-#   scripts/pg_test_server.sh stop      # stops the servers it started and deletes their files
+#   scripts/pg_test_server.sh stop      # stops the server of $TEST_DATABASE_URL (all recorded ones if unset)
 #   scripts/pg_test_server.sh stop DIR  # stops one (DIR is in the state file, see below)
 #
 # Each server's directory is recorded in $PG_TEST_STATE (default: $TMPDIR/dca-pg-test.state)
@@ -97,8 +97,18 @@ stop() {
     return 0
   fi
   [[ -f "$STATE" ]] || { echo "no PostgreSQL test server recorded in $STATE" >&2; return 0; }
-  while read -r dir; do [[ -n "$dir" ]] && stop_one "$dir"; done <"$STATE"
-  rm -f -- "$STATE"
+  # With TEST_DATABASE_URL set (as .ci/run has it), stop only that server: others may
+  # belong to other sessions sharing this machine. Without it, stop every recorded one.
+  local keep=()
+  while read -r dir; do
+    [[ -n "$dir" ]] || continue
+    if [[ -n "${TEST_DATABASE_URL:-}" && "$(cat "$dir/url" 2>/dev/null)" != "$TEST_DATABASE_URL" ]]; then
+      [[ -d "$dir/data" ]] && keep+=("$dir")
+      continue
+    fi
+    stop_one "$dir"
+  done <"$STATE"
+  if [[ ${#keep[@]} -gt 0 ]]; then printf '%s\n' "${keep[@]}" >"$STATE"; else rm -f -- "$STATE"; fi
 }
 
 case "${1:-}" in

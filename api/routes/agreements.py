@@ -32,11 +32,12 @@ LIST_FIELDS = ["agreement_id", "title", "agreement_type", "signed_on", "signed_p
                "end_on", "summary", "parties"]
 SORTS = ["signed_on", "-signed_on", "agreement_id", "-agreement_id", "title", "-title"]
 KIND = listing.ListKind("agreements", LIST_FIELDS, docs=True)
+MAX_PARTIES = 10  # more is no real query, and would make ever larger statements
 
 FILTERS = Params(
     Param("party", "ISO3 code of a party. Repeat it (or separate codes with commas) to require several parties: "
-          "`party=PAK&party=RUS` is the dyad, and a third code narrows to agreements with all three.",
-          {"type": "array", "items": ISO3_SCHEMA}, multi=True),
+          "`party=PAK&party=RUS` is the dyad, and a third code narrows to agreements with all three (at most 10).",
+          {"type": "array", "items": ISO3_SCHEMA, "maxItems": 10}, multi=True),
     Param("country", "ISO3 code of a party (the same as a single `party`).", ISO3_SCHEMA),
     Param("signed_from", "Signed on or after this date: YYYY, YYYY-MM or YYYY-MM-DD. Partial dates (a signing "
           "date known only to the year or month) order as their first day.", DATE_SCHEMA),
@@ -70,6 +71,8 @@ def agreement_filter(state: Snapshot, check: Checker, p: dict[str, Any]) -> Agre
                 code = check.country(name, part, state.countries)
                 if code and code not in parties:
                     parties.append(code)
+    if len(parties) > MAX_PARTIES:
+        check.fail("party", f"{len(parties)} parties given; at most {MAX_PARTIES} can be required at once")
     lo = check.partial_date("signed_from", p["signed_from"])
     hi = check.partial_date("signed_to", p["signed_to"])
     to_incl = to_excl = None
