@@ -253,6 +253,21 @@ class Meta(BaseModel):
     backend: Literal["sqlite", "postgresql"]
 
 
+class DownloadFile(BaseModel):
+    name: str
+    path: str = Field(description="Path inside the build folder.")
+    format: str
+    mediatype: str
+    bytes: int
+    sha256: str
+    url: str = Field(description="Where to download it.")
+
+
+class Downloads(BaseModel):
+    count: int
+    files: list[DownloadFile]
+
+
 class Health(BaseModel):
     status: Literal["ok"]
     version: str

@@ -6,7 +6,8 @@ from importlib.metadata import PackageNotFoundError, version
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from ..models import Health, Meta, plain_responses
+from ..downloads import build_files
+from ..models import Downloads, Health, Meta, plain_responses
 from ..params import Params
 from ..state import ready
 from ..streaming import JSON, json_bytes
@@ -61,6 +62,18 @@ async def meta(request: Request) -> Response:
     }), media_type=JSON)
 
 
+@router.get("/v1/downloads", tags=["meta"], summary="Files to download",
+            description="The files of this build: researcher exports (CSV, Parquet, Stata), their data package "
+                        "descriptor and the SQLite database, with format, size and SHA-256; `url` serves the file.",
+            response_model=Downloads, responses=plain_responses())
+async def downloads(request: Request) -> Response:
+    NO_PARAMS.read(request.query_params)
+    state = ready(request)
+    base = str(request.base_url).rstrip("/")
+    files = [{**f, "url": f"{base}/downloads/{f['path']}"} for f in await build_files(state)]
+    return Response(json_bytes({"count": len(files), "files": files}), media_type=JSON)
+
+
 @router.get("/v1/datapackage.json", tags=["meta"], summary="The Data Package descriptor",
             description="The datapackage.json of the build being served.", responses=plain_responses())
 async def datapackage(request: Request) -> Response:
@@ -98,5 +111,5 @@ async def root(request: Request) -> Response:
 async def v1(request: Request) -> Response:
     base = str(request.base_url).rstrip("/") + "/v1"
     return Response(json_bytes({name: f"{base}/{name}" for name in
-                                ("agreements", "countries", "equipment", "sources", "stats", "meta", "datapackage.json")}),
+                                ("agreements", "countries", "equipment", "sources", "stats", "meta", "downloads", "datapackage.json")}),
                     media_type=JSON)

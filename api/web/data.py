@@ -33,6 +33,7 @@ from ..queries import (
     equipment_page,
     stats_statements,
 )
+from ..downloads import build_files  # noqa: F401 - the pages list the same files as /v1/downloads
 from ..routes.agreements import KIND, LIST_FIELDS, SORTS, agreement_filter
 from ..streaming import CsvEncoder
 
@@ -291,23 +292,6 @@ def app_serves(request: Request, path: str) -> bool:
         if match == Match.FULL:
             return True
     return False
-
-
-async def build_files(state: Snapshot) -> list[dict[str, Any]]:
-    """The files of the build being served (exports, their descriptor, the database), as /v1/downloads lists them."""
-    if not state.db.is_sqlite:
-        return []
-    cached = state.cache.get(("web", "build_files"))
-    if cached is None:
-        from scripts.downloads import list_downloads
-
-        build_dir = state.settings.sqlite_path.parent
-        try:
-            cached = await state.db.run(list_downloads, build_dir)
-        except OSError:
-            cached = []
-        state.cache.put(("web", "build_files"), cached)
-    return cached
 
 
 async def countries_with_agreements(state: Snapshot) -> list[dict[str, Any]]:

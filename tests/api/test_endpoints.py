@@ -1,6 +1,7 @@
 """/v1/countries, /v1/equipment, /v1/sources, /v1/stats, /v1/meta, /v1/datapackage.json and /healthz."""
 from __future__ import annotations
 
+import hashlib
 import json
 from collections import Counter
 
@@ -161,3 +162,23 @@ def test_datapackage(client, synthetic_package):
 def test_healthz(client):
     r = client.get("/healthz")
     assert r.status_code == 200 and r.json()["status"] == "ok"
+
+
+def test_downloads_lists_the_build_files_with_checksums(client, backend, synthetic_db):
+    r = client.get("/v1/downloads")
+    assert r.status_code == 200
+    data = r.json()
+    if backend != "sqlite":  # a PostgreSQL replica has no build folder to offer
+        assert data == {"count": 0, "files": []}
+        return
+    files = {f["name"]: f for f in data["files"]}
+    assert data["count"] == len(files)
+    assert {"agreements_flat", "dyads", "dyad_years"} <= {n.split(".")[0] for n in files} | set(files)
+    formats = {f["format"] for f in data["files"]}
+    assert {"csv", "parquet", "dta", "sqlite"} <= formats or {"csv", "parquet", "dta"} <= formats
+    for f in data["files"]:
+        got = client.get(f["url"])
+        assert got.status_code == 200, f["url"]
+        assert len(got.content) == f["bytes"]
+        assert hashlib.sha256(got.content).hexdigest() == f["sha256"]
+    assert client.get("/downloads/../datapackage.json").status_code == 404

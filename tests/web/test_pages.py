@@ -323,7 +323,7 @@ def test_downloads_block(html):
     assert [r["agreement_id"] for r in csv.DictReader(io.StringIO(got.text))] == api_ids(html, "party=PAK&party=RUS&sort=-signed_on")
     hrefs = [a.get("href") for a in block.find_all("a")]
     assert "/v1/datapackage.json" in hrefs
-    assert ("/v1/downloads" in hrefs) == any(getattr(r, "path", None) == "/v1/downloads" for r in html.app.routes)
+    assert "/v1/downloads" in hrefs
     files = block.find("table", cls="files").find("tbody").find_all("tr")
     names = [tr.find("a").clean_text for tr in files]
     assert "dca.sqlite" in names and "agreements_flat.csv" in names
