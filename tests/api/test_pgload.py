@@ -75,15 +75,15 @@ def test_failed_load_leaves_the_previous_build(synthetic_db, real_db, monkeypatc
     assert not [s for s in schemas() if s.startswith("dca_t_fail__")]
 
 
-def test_bad_urls():
+def test_bad_urls(real_db):
     from scripts.build import BuildError
     from scripts.pgload import load_postgres
 
     with pytest.raises(BuildError) as e:
-        load_postgres(ROOT / "build" / "dca.sqlite", "mysql://x@y/z")
+        load_postgres(real_db, "mysql://x@y/z")
     assert "postgresql://" in str(e.value)
     with pytest.raises(BuildError) as e:
-        load_postgres(ROOT / "build" / "dca.sqlite", "postgresql://nobody:secret@127.0.0.1:1/x")
+        load_postgres(real_db, "postgresql://nobody:secret@127.0.0.1:1/x")
     assert "cannot connect" in str(e.value) and "secret" not in str(e.value)
 
 
