@@ -13,6 +13,7 @@ import logging
 from typing import Any
 
 from fastapi import FastAPI
+from starlette.responses import Response
 from fastapi.openapi.utils import get_openapi
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -82,6 +83,29 @@ class Lifespan:
                 return
 
 
+def _install_docs(app: FastAPI) -> None:
+    """Interactive docs at /docs with Swagger UI's files from the swagger-ui-bundle package.
+
+    FastAPI's default page loads them from a CDN, which a closed network (or a
+    privacy-minded reader) never reaches.
+    """
+    from fastapi.openapi.docs import get_swagger_ui_html
+    from starlette.staticfiles import StaticFiles
+    from swagger_ui_bundle import swagger_ui_path
+
+    app.mount("/docs-assets", StaticFiles(directory=swagger_ui_path), name="docs-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs() -> Response:
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="Defence Cooperation Agreements API: docs",
+            swagger_js_url="/docs-assets/swagger-ui-bundle.js",
+            swagger_css_url="/docs-assets/swagger-ui.css",
+            swagger_favicon_url="/docs-assets/favicon-32x32.png",
+        )
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings.from_env()
     state = AppState(settings)
@@ -90,9 +114,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=meta.API_VERSION,
         description=DESCRIPTION,
         openapi_url="/openapi.json",
-        docs_url="/docs",
+        docs_url=None,  # served below from the vendored Swagger UI: no CDN, works on a closed network
         redoc_url=None,
     )
+    _install_docs(app)
     app.state.dca = state
     # Included one level deep (not through a /v1 router of routers): fewer levels to match per request.
     for router in (agreements.router, tables.router, stats.router):

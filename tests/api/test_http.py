@@ -141,8 +141,16 @@ def test_docs_and_openapi(client):
 
     assert params["status"]["schema"]["items"]["enum"] == vocab.enum("agreements", "status")
     assert params["type"]["schema"]["items"]["enum"] == vocab.enum("agreements", "agreement_type")
+    assert "/v1/downloads" in spec["paths"]
     r = client.get("/docs")
     assert r.status_code == 200 and "swagger" in r.text.lower()
+    # Swagger UI comes from this server, not a CDN: the docs work on a closed network.
+    import re
+
+    assets = re.findall(r'(?:src|href)="([^"]+)"', r.text)
+    assert assets and all(a.startswith("/docs-assets/") for a in assets), assets
+    for a in assets:
+        assert client.get(a).status_code == 200, a
 
 
 def test_unexpected_errors_are_bare_500_problems(app_settings):
