@@ -10,6 +10,15 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 BASE = FIXTURES / "base"
 
 
+def copy_real_package(dest: Path) -> Path:
+    """A copy of the committed package (descriptor, schemas, real dataset) to build from."""
+    dest.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(ROOT / "datapackage.json", dest / "datapackage.json")
+    shutil.copytree(ROOT / "schema", dest / "schema", ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    shutil.copytree(ROOT / "dataset", dest / "dataset")
+    return dest
+
+
 def make_package(dest: Path, case: str | None = None) -> Path:
     """Copy of the package with the base fixture data, overlaid with a broken case.
 

@@ -88,11 +88,9 @@ def _build(root: Path, out: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def real_db(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("web-real") / "pkg"
-    root.mkdir()
-    shutil.copy2(ROOT / "datapackage.json", root / "datapackage.json")
-    shutil.copytree(ROOT / "schema", root / "schema", ignore=shutil.ignore_patterns("*.py", "__pycache__"))
-    shutil.copytree(ROOT / "dataset", root / "dataset")
+    from tests.packages import copy_real_package
+
+    root = copy_real_package(tmp_path_factory.mktemp("web-real") / "pkg")
     return _build(root, tmp_path_factory.mktemp("web-real-build") / "build")
 
 
