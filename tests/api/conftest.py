@@ -17,7 +17,6 @@ import csv
 import datetime as dt
 import os
 import re
-import shutil
 import subprocess
 import sys
 import warnings

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import csv
 import os
-import shutil
 import socket
 import threading
 import time
