@@ -154,6 +154,7 @@ def build_tables(pkg: Package, options: ExportOptions = ExportOptions()) -> dict
             "agreement_id": aid,
             "title": a["title"],
             "agreement_type": a["agreement_type"],
+            "instrument": a["instrument"],
             "signed_on": a["signed_on"],
             "signed_precision": a["signed_precision"],
             "signed_year": y,
@@ -193,6 +194,7 @@ def build_tables(pkg: Package, options: ExportOptions = ExportOptions()) -> dict
                 "signed_month": m,
                 "signed_day": d,
                 "agreement_type": a["agreement_type"],
+                "instrument": a["instrument"],
                 "status": a["status"],
                 "n_parties": len(parties),
             })
