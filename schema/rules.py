@@ -88,12 +88,14 @@ def _origins(sources: pl.DataFrame) -> pl.DataFrame:
 
     Two URLs carrying one wire story or press release are one origin, so a source
     that copies another names it in reprint_of and does not count; two pieces by
-    the same publisher count once. The publisher stands for the origin, or the
-    site's host when no publisher is given.
+    the same publisher count once. The publisher stands for the origin, without
+    what brackets add ("Ministry of Defence (press release)" and "Ministry of
+    Defence (website)" are one), or the site's host when no publisher is given.
     """
     host = pl.col("url").str.extract(r"^https?://(?:www\.)?([^/:?#]+)", 1)
     key = pl.coalesce(
-        pl.col("publisher").str.to_lowercase().str.replace_all(r"\s+", " ").str.strip_chars(),
+        pl.col("publisher").str.to_lowercase().str.replace_all(r"\([^)]*\)", " ").str.replace_all(r"\s+", " ").str.strip_chars()
+        .replace("", None),
         host.str.to_lowercase(),
         pl.col("citation"),
         pl.col("source_id"),

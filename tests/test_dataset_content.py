@@ -3,6 +3,7 @@ addresses, and the README's coverage statement generated from the data."""
 from __future__ import annotations
 
 import csv
+import re
 
 from scripts.coverage import START, END, coverage_markdown
 from tests.conftest import ROOT
@@ -66,7 +67,8 @@ def test_every_agreement_has_two_independent_origins_and_an_instrument():
         if s["reprint_of"]:
             assert sources[s["reprint_of"]]["agreement_id"] == s["agreement_id"], s["source_id"]
             continue
-        origin = s["publisher"].strip().lower() or urlsplit(s["url"]).hostname or s["citation"]
+        publisher = re.sub(r"\([^)]*\)", " ", s["publisher"]).strip().lower()
+        origin = publisher or urlsplit(s["url"]).hostname or s["citation"]
         by_agreement.setdefault(s["agreement_id"], set()).add(" ".join(origin.split()))
         official[s["agreement_id"]] = official.get(s["agreement_id"], True) and s["source_type"] in ("official", "treaty_text")
     short = []
