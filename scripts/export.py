@@ -75,7 +75,8 @@ def _parquet_bytes(name: str, columns: list[Column], df: pl.DataFrame, pkg: Pack
 
 
 def _stata_bytes(name: str, version: str, columns: list[Column], df: pl.DataFrame, pkg: Package | None = None) -> bytes:
-    spec = [{"name": c.name, "type": c.type, "title": c.title, "vocabulary": c.vocabulary(pkg)} for c in columns]
+    spec = [{"name": c.name, "type": c.type, "title": c.title, "vocabulary": c.vocabulary(pkg),
+             "max_bytes": (df[c.name].str.len_bytes().max() or 0) if c.type == "string" else None} for c in columns]
     try:
         return stata_bytes(f"DCA {name} v{version}", spec, {c.name: df[c.name].to_list() for c in columns})
     except StataError as e:

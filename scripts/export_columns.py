@@ -205,12 +205,13 @@ def _counts() -> list[Column]:
     return [
         Column("year", "integer", "Calendar year", "Calendar year.", required=True),
         Column("n_signed", "integer", "Agreements in effect from signing",
-               "Number of distinct agreements of the pair in effect in the year counted from signing (rules 1-5): "
-               "signed (or ratified, or in force) and not known to have ended. The V1 of DCAD's two variants.",
+               "Number of distinct agreements of the pair that count in the year from their signing (rules 1, 2, 4-6): "
+               "signed, ratified or in force, and not ended (under `--rule attested`: and attested) in the year.",
                required=True),
         Column("n_in_force", "integer", "Agreements in force",
-               "Number of those agreements that are in force in the year (rule 3: from entry into force). Never more "
-               "than n_signed. The V2 of DCAD's two variants.", required=True),
+               "Number of those agreements that count in the year from their entry into force (rule 3). Never more "
+               "than n_signed: the difference is the agreements signed but not (yet, or not known to be) in force.",
+               required=True),
         Column("assumed", "integer", "Some agreement counted beyond its attested years (1 = yes)",
                "1 when at least one agreement counted in n_signed counts in this year only because it is assumed to be "
                "still in effect (the year is after its last_attested_year; rule 5); 0 when every count is attested. "

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any
 
 import polars as pl
 
@@ -106,8 +106,8 @@ def _int(v: str | None) -> int | None:
     return int(v) if v not in (None, "") else None
 
 
-def _join(items: Iterable[Any]) -> str | None:
-    s = LIST_SEPARATOR.join("" if i is None else str(i) for i in items)
+def _join(items: list[str]) -> str | None:
+    s = LIST_SEPARATOR.join(items)
     return s or None
 
 
@@ -171,6 +171,11 @@ def build_frames(pkg: Package, options: ExportOptions = ExportOptions()) -> dict
     def cow(iso3: str | None) -> tuple[int | None, str | None]:
         return cow_of.get(iso3 or "", (None, None))
 
+    # each country's list items as text, once: the party lists of 100k agreements are joined from these
+    code_text = {iso3: "" if c is None else str(c) for iso3, (c, _) in cow_of.items()}
+    abbr_text = {iso3: ab or "" for iso3, (_, ab) in cow_of.items()}
+    name_text = {iso3: c.get("name") or iso3 for iso3, c in countries.items()}
+
     flat = []
     party_ids: list[str] = []
     party_iso3: list[str] = []
@@ -213,10 +218,10 @@ def build_frames(pkg: Package, options: ExportOptions = ExportOptions()) -> dict
             "assumed": int(span.end > span.last_attested) if span else None,
             # one party order for every list column: position i names the same country in each
             "parties_iso3": _join(parties),
-            "parties_cow_code": _join(cow(p)[0] for p in parties),
-            "parties_cow_abbr": _join(cow(p)[1] for p in parties),
-            "parties_without_cow": _join(p for p in parties if cow(p)[0] is None),
-            "parties_names": _join(countries.get(p, {}).get("name") or p for p in parties),
+            "parties_cow_code": _join([code_text.get(p, "") for p in parties]),
+            "parties_cow_abbr": _join([abbr_text.get(p, "") for p in parties]),
+            "parties_without_cow": _join([p for p in parties if not code_text.get(p)]),
+            "parties_names": _join([name_text.get(p, p) for p in parties]),
             "n_parties": len(parties),
             "equipment_summary": (LIST_SEPARATOR + " ").join(items) or None,
             "n_equipment": len(equipment),

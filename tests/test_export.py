@@ -460,11 +460,15 @@ def test_fast_strl_writer_gives_the_bytes_pandas_gives(tmp_path):
 
     df = pd.DataFrame({"a": pd.Series(["x" * 3000, "", "y" * 2100, "x" * 3000], dtype=object),
                        "b": pd.Series(["short", "x" * 3000, "", "z" * 2500], dtype=object),
-                       "n": pd.array([1, None, 3, 4], dtype="Int64")})
+                       "n": pd.array([1, None, 3, 4], dtype="Int64"),
+                       "s": pd.Series(["Ä", "", "abc", "Tschüss"], dtype=object),
+                       "c": pd.array([1, 2, None, 1], dtype="Int64"),
+                       "d": pd.to_datetime(pd.Series(["2002-03-04", None, "1999-12-31", "2024-02-29"]))})
     outputs = []
     for cls in (StataWriterUTF8, _writer_class()):
         buf = io.BytesIO()
-        cls(buf, df.copy(), write_index=False, time_stamp=STATA_TIME_STAMP, convert_strl=["a", "b"], version=118).write_file()
+        cls(buf, df.copy(), write_index=False, time_stamp=STATA_TIME_STAMP, convert_strl=["a", "b"], version=118,
+            convert_dates={"d": "td"}, variable_labels={"s": "Text"}, value_labels={"c": {1: "One", 2: "Two"}}).write_file()
         outputs.append(buf.getvalue())
     assert outputs[0] == outputs[1]
     back = pd.read_stata(io.BytesIO(outputs[1]))
