@@ -22,6 +22,7 @@ def _lit(resource: str, name: str):
 
 
 AgreementType = _lit("agreements", "agreement_type")
+Instrument = _lit("agreements", "instrument")
 AgreementStatus = _lit("agreements", "status")
 Precision = _lit("agreements", "signed_precision")
 EquipmentCategory = _lit("equipment", "category")
@@ -41,6 +42,7 @@ class AgreementItem(BaseModel):
     agreement_id: str = Field(None, description=_d("agreements", "agreement_id"))
     title: str = Field(None, description=_d("agreements", "title"))
     agreement_type: AgreementType = Field(None, description=_d("agreements", "agreement_type"))  # type: ignore[valid-type]
+    instrument: Instrument = Field(None, description=_d("agreements", "instrument"))  # type: ignore[valid-type]
     signed_on: str = Field(None, description=_d("agreements", "signed_on"))
     signed_precision: Precision = Field(None, description=_d("agreements", "signed_precision"))  # type: ignore[valid-type]
     venue_city: Optional[str] = Field(None, description=_d("agreements", "venue_city"))
@@ -83,6 +85,7 @@ class SourceItem(BaseModel):
     published_on: Optional[str] = Field(description=_d("sources", "published_on"))
     source_type: SourceType = Field(description=_d("sources", "source_type"))  # type: ignore[valid-type]
     supports: Optional[str] = Field(description=_d("sources", "supports"))
+    reprint_of: Optional[str] = Field(description=_d("sources", "reprint_of"))
 
 
 class StatusStep(BaseModel):
@@ -99,6 +102,7 @@ class AgreementDetail(BaseModel):
     agreement_id: str = Field(description=_d("agreements", "agreement_id"))
     title: str = Field(description=_d("agreements", "title"))
     agreement_type: AgreementType = Field(description=_d("agreements", "agreement_type"))  # type: ignore[valid-type]
+    instrument: Instrument = Field(description=_d("agreements", "instrument"))  # type: ignore[valid-type]
     signed_on: str = Field(description=_d("agreements", "signed_on"))
     signed_precision: Precision = Field(description=_d("agreements", "signed_precision"))  # type: ignore[valid-type]
     venue_city: Optional[str] = Field(description=_d("agreements", "venue_city"))
@@ -167,6 +171,7 @@ class SourceRow(BaseModel):
     published_on: Optional[str] = Field(None, description=_d("sources", "published_on"))
     source_type: SourceType = Field(None, description=_d("sources", "source_type"))  # type: ignore[valid-type]
     supports: Optional[str] = Field(None, description=_d("sources", "supports"))
+    reprint_of: Optional[str] = Field(None, description=_d("sources", "reprint_of"))
 
 
 class SourceList(_Page):

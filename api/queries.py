@@ -97,6 +97,7 @@ class AgreementFilter:
     signed_to_incl: str | None = None  # signed_on <= this (a full date)
     signed_to_excl: str | None = None  # signed_on < this (the start of the period after a year or month)
     types: tuple[str, ...] = ()
+    instruments: tuple[str, ...] = ()
     statuses: tuple[str, ...] = ()
     venue: str | None = None
     categories: tuple[str, ...] = ()
@@ -108,12 +109,12 @@ class AgreementFilter:
     @property
     def is_empty(self) -> bool:
         return not (self.parties or self.signed_from or self.signed_to_incl or self.signed_to_excl or self.types
-                    or self.statuses or self.venue or self.categories or self.designation or self.q)
+                    or self.instruments or self.statuses or self.venue or self.categories or self.designation or self.q)
 
     @property
     def index_driven(self) -> bool:
         """A page is one bounded index range scan (party/dyad index, or all rows by date or id)."""
-        if self.q or self.designation or self.categories or self.venue:
+        if self.q or self.designation or self.categories or self.venue or self.instruments:
             return False
         if self.parties:
             return self.sort != "title" and (len(self.parties) < 3)
@@ -121,12 +122,13 @@ class AgreementFilter:
 
     def shape(self) -> tuple:
         return (len(self.parties), bool(self.signed_from), bool(self.signed_to_incl), bool(self.signed_to_excl),
-                len(self.types), len(self.statuses), bool(self.venue), len(self.categories),
+                len(self.types), len(self.instruments), len(self.statuses), bool(self.venue), len(self.categories),
                 bool(self.designation), bool(self.q), self.sort, self.desc)
 
     def params(self) -> dict[str, Any]:
         p: dict[str, Any] = {f"p{i}": v for i, v in enumerate(self.parties)}
         p.update({f"t{i}": v for i, v in enumerate(self.types)})
+        p.update({f"i{i}": v for i, v in enumerate(self.instruments)})
         p.update({f"s{i}": v for i, v in enumerate(self.statuses)})
         p.update({f"c{i}": v for i, v in enumerate(self.categories)})
         for k in ("signed_from", "signed_to_incl", "signed_to_excl", "venue", "designation", "q"):
@@ -138,7 +140,7 @@ class AgreementFilter:
     def scope(self) -> str:
         """What a cursor is bound to: the filter and the sort (not the limit)."""
         return repr((self.parties, self.signed_from, self.signed_to_incl, self.signed_to_excl, self.types,
-                     self.statuses, self.venue, self.categories, self.designation, self.q, self.sort, self.desc))
+                     self.instruments, self.statuses, self.venue, self.categories, self.designation, self.q, self.sort, self.desc))
 
 
 @dataclass
@@ -152,7 +154,7 @@ class _Plan:
 
 def _plan(f: AgreementFilter, postgres: bool) -> _Plan:
     n = len(f.parties)
-    type_col = status_col = venue_col = title_col = None
+    type_col = status_col = venue_col = title_col = inst_col = None
     if n >= 2:
         # Parties are sorted: the first two are a dyad (iso3_a < iso3_b); any others must also be parties.
         d = DY.alias("d")
@@ -167,10 +169,12 @@ def _plan(f: AgreementFilter, postgres: bool) -> _Plan:
         d = A.alias("d")
         conds = []
         type_col, status_col, venue_col, title_col = d.c.agreement_type, d.c.status, d.c.venue_country_iso3, d.c.title
+        inst_col = d.c.instrument
     aid, signed = d.c.agreement_id, d.c.signed_on
     from_ = d
     need_a = ((f.types and type_col is None) or (f.statuses and status_col is None)
-              or (f.venue and venue_col is None) or (f.sort == "title" and title_col is None))
+              or (f.venue and venue_col is None) or (f.sort == "title" and title_col is None)
+              or (f.instruments and inst_col is None))
     if need_a:
         a = A.alias("a")
         from_ = d.join(a, a.c.agreement_id == aid)
@@ -178,6 +182,7 @@ def _plan(f: AgreementFilter, postgres: bool) -> _Plan:
         status_col = status_col if status_col is not None else a.c.status
         venue_col = venue_col if venue_col is not None else a.c.venue_country_iso3
         title_col = title_col if title_col is not None else a.c.title
+        inst_col = inst_col if inst_col is not None else a.c.instrument
     if f.signed_from:
         conds.append(signed >= bindparam("signed_from"))
     if f.signed_to_incl:
@@ -186,6 +191,8 @@ def _plan(f: AgreementFilter, postgres: bool) -> _Plan:
         conds.append(signed < bindparam("signed_to_excl"))
     if f.types:
         conds.append(type_col.in_([bindparam(f"t{i}") for i in range(len(f.types))]) if len(f.types) > 1 else type_col == bindparam("t0"))
+    if f.instruments:
+        conds.append(inst_col.in_([bindparam(f"i{i}") for i in range(len(f.instruments))]))
     if f.statuses:
         conds.append(status_col.in_([bindparam(f"s{i}") for i in range(len(f.statuses))]) if len(f.statuses) > 1 else status_col == bindparam("s0"))
     if f.venue:

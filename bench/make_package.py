@@ -31,12 +31,12 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 
 FIELDS = {
-    "agreements": ["agreement_id", "title", "agreement_type", "signed_on", "signed_precision",
+    "agreements": ["agreement_id", "title", "agreement_type", "instrument", "signed_on", "signed_precision",
                    "venue_city", "venue_country_iso3", "status", "status_as_of",
                    "entry_into_force_on", "end_on", "summary", "notes"],
     "parties": ["agreement_id", "country_iso3", "signatory_name", "signatory_title"],
     "sources": ["source_id", "agreement_id", "url", "citation", "title", "publisher", "author",
-                "published_on", "source_type", "supports"],
+                "published_on", "source_type", "supports", "reprint_of"],
     "equipment": ["equipment_id", "agreement_id", "designation", "category", "supplier_iso3",
                   "recipient_iso3", "quantity", "status", "non_party_reason", "note", "source_id"],
     "status_history": ["history_id", "agreement_id", "equipment_id", "status_on",
@@ -99,6 +99,9 @@ SYLLABLES = ["ar", "bel", "cor", "dan", "el", "fen", "gor", "hal", "ist", "jor",
 SIGNATORY_TITLES = ["Minister of Defence", "Deputy Minister of Defence", "Chief of Defence Staff",
                     "Minister of Foreign Affairs", "Ambassador", "Head of State",
                     "Director of Defence Cooperation"]
+# The legal form of an instrument, with rough weights (most are agreements or MoUs).
+INSTRUMENTS = {"agreement": 45, "memorandum_of_understanding": 25, "treaty": 6, "arrangement": 6, "contract": 8,
+               "exchange_of_notes": 2, "joint_statement": 3, "roadmap": 2, "letter_of_intent": 2, "other": 1}
 PUBLISHERS = ["Synthetic Defence Ministry", "Synthetic Gazette", "Synthetic Press Agency",
               "Synthetic Institute for Strategic Studies", "Synthetic Treaty Register",
               "Synthetic Arms Database"]
@@ -173,6 +176,11 @@ def maybe_truncate(rng: random.Random, day: int, lo: int, hi: int, p_month: floa
 
 def generate(n: int, seed: int, countries_csv: Path) -> dict[str, list[list]]:
     rng = random.Random(seed)
+    # Draws added after the generator's first version (instrument, second origins,
+    # reprints) come from their own stream, so a seed still gives the same ids,
+    # parties and dates as before.
+    extra = random.Random(seed + 1_000_003)
+    pick_instrument = Weighted(list(INSTRUMENTS), INSTRUMENTS.values())
     codes, names = load_countries(countries_csv)
     rest = [c for c in codes if c not in TOP]
     rng.shuffle(rest)
@@ -290,6 +298,28 @@ def generate(n: int, seed: int, countries_csv: Path) -> dict[str, list[list]]:
                 iso(d), stype, ", ".join(sorted(rng.sample(SUPPORTS, rng.randint(1, 3)), key=SUPPORTS.index)),
             ])
 
+        # Every agreement has at least two independent origins (distinct publishers),
+        # and some cite a reprint of their first source as well.
+        first = len(tables["sources"]) - n_src
+        seen: set[str] = set()
+        for row in tables["sources"][first:]:
+            if row[5] in seen:
+                row[5] = extra.choice([p for p in PUBLISHERS if p not in seen])
+            seen.add(row[5])
+            row.append("")
+        n_more = (1 if n_src == 1 else 0) + (1 if extra.random() < 0.1 else 0)
+        for j in range(n_more):
+            i = n_src + j + 1
+            num = next(url_counter)
+            reprint = j == n_more - 1 and (n_src > 1 or n_more == 2)
+            publisher = extra.choice([p for p in PUBLISHERS if p not in seen])
+            seen.add(publisher)
+            tables["sources"].append([
+                f"{aid}-s{i}", aid, f"https://example.org/synthetic/{num}", "",
+                f"Synthetic source {num} on {'-'.join(parties)} defence cooperation", publisher, "",
+                iso(extra.randint(s_hi, as_of)), "news", "date", f"{aid}-s1" if reprint else "",
+            ])
+
         def source_for(day: int) -> str:
             return source_ids[bisect.bisect_left(pub_days, day)]
 
@@ -350,7 +380,7 @@ def generate(n: int, seed: int, countries_csv: Path) -> dict[str, list[list]]:
                    f"and {objs[2]} between the parties, with a joint committee to oversee the work. "
                    f"{rng.choice(SUMMARY_TAILS)}")
         tables["agreements"].append([
-            aid, title[:300], atype, signed_on, precision,
+            aid, title[:300], atype, pick_instrument(extra), signed_on, precision,
             rng.choice(cities[venue_iso]) if venue_iso else "", venue_iso,
             status, iso(as_of), entry_on, end_on, summary,
             rng.choice(NOTES) if rng.random() < 0.15 else "",

@@ -80,6 +80,33 @@ def _child_id_rule(resource_name: str, id_field: str, letter: str) -> Rule:
     return Rule(resource_name, id_field, "rule-id", ok, msg)
 
 
+ORIGIN_TYPES_OF_A_PARTY = ["official", "treaty_text"]
+
+
+def _origins(sources: pl.DataFrame) -> pl.DataFrame:
+    """Independent origins per agreement: sources that reprint no other, one per publisher.
+
+    Two URLs carrying one wire story or press release are one origin, so a source
+    that copies another names it in reprint_of and does not count; two pieces by
+    the same publisher count once. The publisher stands for the origin, without
+    what brackets add ("Ministry of Defence (press release)" and "Ministry of
+    Defence (website)" are one), or the site's host when no publisher is given.
+    """
+    host = pl.col("url").str.extract(r"^https?://(?:www\.)?([^/:?#]+)", 1)
+    key = pl.coalesce(
+        pl.col("publisher").str.to_lowercase().str.replace_all(r"\([^)]*\)", " ").str.replace_all(r"\s+", " ").str.strip_chars()
+        .replace("", None),
+        host.str.to_lowercase(),
+        pl.col("citation"),
+        pl.col("source_id"),
+    )
+    own = sources.filter(pl.col("agreement_id").is_not_null() & pl.col("reprint_of").is_null())
+    return own.group_by("agreement_id").agg(
+        key.n_unique().alias("_n_origins"),
+        pl.col("source_type").is_in(ORIGIN_TYPES_OF_A_PARTY).all().alias("_origins_official"),
+    )
+
+
 def enrich(tables: dict[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:
     """Each table with the facts from other tables its rules need, in its own row order."""
     parties = tables["parties"].select("agreement_id", "country_iso3").drop_nulls()
@@ -89,13 +116,17 @@ def enrich(tables: dict[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:
     )
     sources = tables["sources"].select("source_id", "agreement_id").drop_nulls()
     n_sources = sources.group_by("agreement_id").agg(pl.len().alias("_n_sources"))
+    origins = _origins(tables["sources"])
     pairs = parties.rename({"country_iso3": "_iso"})
 
     a = tables["agreements"].with_row_index("_i")
-    a = a.join(per_agreement, on="agreement_id", how="left").join(n_sources, on="agreement_id", how="left").unique("_i").sort("_i")
+    a = (a.join(per_agreement, on="agreement_id", how="left").join(n_sources, on="agreement_id", how="left")
+         .join(origins, on="agreement_id", how="left").unique("_i").sort("_i"))
     a = a.with_columns(
         pl.col("_n_parties").fill_null(0),
         pl.col("_n_sources").fill_null(0),
+        pl.col("_n_origins").fill_null(0),
+        pl.col("_origins_official").fill_null(False),
         pl.concat_str([pl.col("_parties_key"), pl.col("signed_on")], separator="-").alias("_expected_id"),
     )
     dup_key = ["_parties_key", "signed_on", "agreement_type"]
@@ -117,7 +148,9 @@ def enrich(tables: dict[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:
     h = tables["status_history"].with_row_index("_i")
     h = h.join(src_owner, on="source_id", how="left").join(eq_owner, on="equipment_id", how="left").sort("_i")
 
+    reprinted = tables["sources"].select("source_id", pl.col("agreement_id").alias("_reprint_agreement")).drop_nulls().unique("source_id")
     s = tables["sources"].with_row_index("_i")
+    s = s.join(reprinted, left_on="reprint_of", right_on="source_id", how="left").sort("_i")
     return {"agreements": a, "equipment": e, "status_history": h, "sources": s, "parties": tables["parties"].with_row_index("_i")}
 
 
@@ -133,6 +166,14 @@ def rules(package, today: dt.date | None = None) -> list[Rule]:
                             _lit(" in parties.csv; an agreement needs at least two state parties: add a row per party to parties.csv")])),
         Rule("agreements", "agreement_id", "rule-sources", pl.col("_n_sources") >= 1,
              _lit("has no source in sources.csv; every agreement must cite at least one real source (URL or full bibliographic reference)")),
+        Rule("agreements", "agreement_id", "rule-origins",
+             (pl.col("_n_sources") < 1) | (pl.col("_n_origins") >= 2)
+             | ((pl.col("_n_origins") == 1) & pl.col("_origins_official") & pl.col("notes").fill_null("").str.contains("(?i)single origin:")),
+             pl.concat_str([_lit("has "), pl.col("_n_origins").cast(pl.Utf8), _lit(" independent origin"),
+                            pl.when(pl.col("_n_origins") == 1).then(_lit("")).otherwise(_lit("s")),
+                            _lit(" in sources.csv; every agreement needs at least two: sources from different publishers that do not copy each other "
+                                 "(a reprint of a wire story or press release names the source it copies in reprint_of and does not count). "
+                                 "Add an independent source, or, only when the one origin is an official text of a party, write 'Single origin:' and the reason in notes")])),
         Rule("agreements", "signed_precision", "rule-precision",
              pl.col("signed_on").is_null() | pl.col("signed_precision").is_null()
              | (pl.col("signed_on").str.len_chars() == pl.col("signed_precision").replace_strict({"day": 10, "month": 7, "year": 4}, default=-1, return_dtype=pl.UInt32)),
@@ -163,6 +204,11 @@ def rules(package, today: dt.date | None = None) -> list[Rule]:
         Rule("sources", "url", "rule-citation", pl.col("url").is_not_null() | pl.col("citation").is_not_null(),
              _lit("is empty and so is citation; give the source's URL or, when it has none, a full bibliographic reference in citation")),
         _child_id_rule("sources", "source_id", "s"),
+        Rule("sources", "reprint_of", "rule-source-owner",
+             pl.col("reprint_of").is_null() | pl.col("_reprint_agreement").is_null()
+             | ((pl.col("_reprint_agreement") == pl.col("agreement_id")) & (pl.col("reprint_of") != pl.col("source_id"))),
+             pl.concat_str([_q("reprint_of"), _lit(" must name another source of "), _q("agreement_id"),
+                            _lit(" (the one whose text this source copies), not this source itself nor a source of another agreement")])),
     ]
     R += [
         _child_id_rule("equipment", "equipment_id", "e"),

@@ -33,6 +33,7 @@ class Agreement(SQLModel, table=True):
     agreement_id: str = Field(primary_key=True)
     title: str
     agreement_type: str = Field(index=True)
+    instrument: str = Field(index=True)
     signed_on: str = Field(index=True)
     signed_precision: str
     venue_city: Optional[str] = None
@@ -65,6 +66,7 @@ class Source(SQLModel, table=True):
     published_on: Optional[str] = None
     source_type: str
     supports: Optional[str] = None
+    reprint_of: Optional[str] = Field(default=None, foreign_key="sources.source_id")
 
 
 class Equipment(SQLModel, table=True):

@@ -84,7 +84,7 @@ def _insert(con: sqlite3.Connection, table: str, df: pl.DataFrame) -> None:
 
 # Columns of the API's agreement CSV: the list item's fields, with the parties as
 # ';'-separated ISO3 codes and names (in the same order).
-CSV_COLUMNS = ["agreement_id", "title", "agreement_type", "signed_on", "signed_precision", "venue_city",
+CSV_COLUMNS = ["agreement_id", "title", "agreement_type", "instrument", "signed_on", "signed_precision", "venue_city",
                "venue_country_iso3", "venue_country_name", "status", "status_as_of", "entry_into_force_on",
                "end_on", "summary", "parties", "party_names"]
 
@@ -122,6 +122,7 @@ def _documents(frames: dict[str, pl.DataFrame]) -> pl.DataFrame:
             "agreement_id": aid,
             "title": a["title"],
             "agreement_type": a["agreement_type"],
+            "instrument": a["instrument"],
             "signed_on": a["signed_on"],
             "signed_precision": a["signed_precision"],
             "venue_city": a["venue_city"],

@@ -149,6 +149,16 @@ class _Data:
         return {self.countries.get(c, {}).get("region") or NO_REGION for c in self.parties.get(agreement_id, [])}
 
 
+SCOPE_FILE = "docs/scope.md"
+
+
+def _scope_section(pkg: Package) -> list[str]:
+    """The inclusion rule, from the one file that states it (CONTRIBUTING.md quotes it too)."""
+    path = Path(pkg.root) / SCOPE_FILE
+    text = path.read_text(encoding="utf-8") if path.exists() else (Path(__file__).resolve().parents[1] / SCOPE_FILE).read_text(encoding="utf-8")
+    return text.rstrip("\n").split("\n") + [""]
+
+
 def _citation_section(pkg: Package, cff: dict[str, Any] | None) -> list[str]:
     out = ["## How to cite", ""]
     if cff is None:
@@ -491,7 +501,7 @@ def render_markdown(pkg: Package, data: _Data | None = None) -> str:
         "## Contents",
         "",
     ]
-    sections = ["How to cite", "Versions", "Files", "Missing values", "Coverage", "Resources", "Researcher exports",
+    sections = ["How to cite", "Scope: what is an agreement here", "Versions", "Files", "Missing values", "Coverage", "Resources", "Researcher exports",
                 "Release bundle", "Changelog"]
     for s in sections:
         out.append(f"- [{s}](#{slug(s)})")
@@ -499,6 +509,7 @@ def render_markdown(pkg: Package, data: _Data | None = None) -> str:
             out += [f"  - [{r.title}](#{slug(f'{r.title} ({r.name})')})" for r in pkg.resources]
     out.append("")
     out += _citation_section(pkg, cff)
+    out += _scope_section(pkg)
     out += _versions_section(pkg)
     out += _files_section(data)
     out += _missing_section()

@@ -197,6 +197,7 @@ def build_frames(pkg: Package, options: ExportOptions = ExportOptions()) -> dict
             "agreement_id": aid,
             "title": a["title"],
             "agreement_type": a["agreement_type"],
+            "instrument": a["instrument"],
             "signed_on": a["signed_on"],
             "signed_precision": a["signed_precision"],
             "signed_year": y,
@@ -248,7 +249,8 @@ def build_frames(pkg: Package, options: ExportOptions = ExportOptions()) -> dict
         .filter(pl.col("iso3_a") < pl.col("iso3_b"))
     )
     pairs = _with_sides(pairs, codes)
-    attrs = flat_df.select("agreement_id", "signed_year", "signed_month", "signed_day", "agreement_type", "status", "n_parties")
+    attrs = flat_df.select("agreement_id", "signed_year", "signed_month", "signed_day", "agreement_type", "instrument",
+                           "status", "n_parties")
     dyads = pairs.join(attrs, on="agreement_id", how="left").sort("agreement_id", "iso3_a", "iso3_b")
     out = {
         "agreements_flat": flat_df,

@@ -152,6 +152,21 @@ class Asker:
                 return w
             typer.echo(f"  Type one of the numbers 1-{len(items)}.")
 
+    def reprint(self, earlier: list[dict]) -> str:
+        """Which earlier source this one copies, if any: a copy is not a second origin."""
+        if not earlier:
+            return ""
+        typer.echo("  Is this a reprint or copy of one of the sources above (the same wire story or press release)?")
+        for i, it in enumerate(earlier, start=1):
+            typer.echo(f"    {i}. {it.get('title') or ''}")
+        while True:
+            w = _ask("The number of the source it copies, or Enter if it is an independent origin")
+            if not w:
+                return ""
+            if w.isdigit() and 1 <= int(w) <= len(earlier):
+                return w
+            typer.echo(f"  Type one of the numbers 1-{len(earlier)}, or press Enter.")
+
     # --- the whole record -------------------------------------------------------------
 
     def section(self, title: str) -> None:
@@ -163,6 +178,8 @@ class Asker:
         for rf in rfs:
             if rf.kind == "country":
                 item[rf.key] = self.country(self.label(rf.field, prefix), rf.field.required)
+            elif rf.kind == "source" and rf.key != "source":
+                item[rf.key] = self.reprint(record["sources"])
             elif rf.kind == "source":
                 item[rf.key] = self.reference("source", record["sources"], "title", rf.field.required)
             elif rf.kind == "equipment":
@@ -211,9 +228,10 @@ class Asker:
         typer.echo("")
         typer.echo(f"The agreement's id will be: {typer.style(aid, bold=True)}")
 
-        self.section("Sources: what supports this record (at least one)")
+        self.section("Sources: what supports this record (at least two independent origins)")
         typer.echo("  A source is the agreement's text, an official statement, a news report, an analysis or a")
         typer.echo("  reference database. Give its web address, or a full bibliographic reference when it has none.")
+        typer.echo("  Two origins means two publishers, neither copying the other's story or press release.")
         source_fields = record_fields(pkg, "sources")
         while True:
             n = len(record["sources"]) + 1

@@ -71,7 +71,9 @@ def record_fields(pkg: Package, resource: str) -> list[RecordField]:
         if target == "countries":
             out.append(RecordField(f.name.removesuffix("_iso3"), f, "country"))
         elif target == "sources":
-            out.append(RecordField("source", f, "source"))
+            # The source a row cites is `source: N`; another reference to a source
+            # (a reprint naming what it copies) keeps its own name: `reprint_of: N`.
+            out.append(RecordField("source" if f.name == "source_id" else f.name, f, "source"))
         elif target == "equipment":
             out.append(RecordField("equipment", f, "equipment"))
         else:
@@ -219,7 +221,7 @@ def build_plan(pkg: Package, record: dict[str, Any], countries: CountryIndex, ex
                         continue
                 elif rf.kind in ("source", "equipment"):
                     count = n_sources if rf.kind == "source" else n_equipment
-                    if text == "" and rf.kind == "source" and count == 1:
+                    if text == "" and rf.kind == "source" and count == 1 and rf.field.required:
                         text = "1"
                     if text == "" and not rf.field.required:
                         row[rf.field.name] = ""
@@ -268,7 +270,7 @@ def build_plan(pkg: Package, record: dict[str, Any], countries: CountryIndex, ex
             row["agreement_id"] = aid
             if resource in CHILD_LETTER:
                 row[res.primary_key[0]] = f"{aid}-{CHILD_LETTER[resource]}{n}"
-            for name, kind in (("source_id", "s"), ("equipment_id", "e")):
+            for name, kind in (("source_id", "s"), ("equipment_id", "e"), ("reprint_of", "s")):
                 if name in row and resource in CHILD_LETTER and name != res.primary_key[0] and row[name]:
                     row[name] = f"{aid}-{kind}{row[name]}"
             if resource == "agreements" and "signed_precision" in row:

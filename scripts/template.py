@@ -31,9 +31,11 @@ HEADER = """\
 INTRO = {
     "agreement": "The agreement itself.",
     "parties": "The states party to the agreement: at least two, one item each.",
-    "sources": "What supports the record: at least one. A source is the agreement's text, an official statement, "
-               "a news report, an analysis or a reference database; give its address (url), or when it has none "
-               "a full bibliographic reference (citation).",
+    "sources": "What supports the record: at least two independent origins, that is sources from different "
+               "publishers, neither copying the other's wire story or press release. A source is the agreement's "
+               "text, an official statement, a news report, an analysis or a reference database; give its address "
+               "(url), or when it has none a full bibliographic reference (citation). A copy of another source in "
+               "this list may be cited too, with reprint_of giving that source's number.",
     "equipment": "Equipment named in connection with the agreement (optional): one item per designation.",
     "status_history": "Dated steps in the life of the agreement or of an equipment item (optional): "
                       "give agreement_status for a step of the agreement, or equipment and equipment_status "
@@ -49,6 +51,10 @@ def _comment(text: str, indent: str) -> list[str]:
 def _field_comment(rf: RecordField, indent: str) -> list[str]:
     f = rf.field
     need = "required" if f.required else "optional"
+    if rf.kind == "source" and rf.key != "source":
+        return _comment(f"{f.title} ({need}): when this source reprints or copies another source in this list "
+                        "(the same wire story or press release), that source's number (1 = the first); empty "
+                        "for an independent origin.", indent)
     if rf.kind == "source":
         return _comment(f"{f.title} ({need}): the number of the source in this record's list of sources that "
                         "supports it (1 = the first); may stay empty when there is only one source.", indent)
@@ -92,7 +98,7 @@ def template(pkg: Package) -> str:
         if key == "agreement":
             out.extend(_item(fields, "  ", True))
         else:
-            copies = 2 if key == "parties" else 1
+            copies = 2 if key in ("parties", "sources") else 1
             for n in range(copies):
                 lines = _item(fields, "    ", n == 0)
                 out.append("  -" + (" # item 1" if copies > 1 and n == 0 else f" # item {n + 1}" if copies > 1 else ""))

@@ -38,6 +38,7 @@ def record(**agreement) -> dict:
     a = {
         "title": "Synthetic Test Agreement D",
         "agreement_type": "procurement",
+        "instrument": "contract",
         "signed_on": "2015-06-01",
         "venue_city": "Testopolis",
         "venue_country": "Russia",
@@ -50,12 +51,15 @@ def record(**agreement) -> dict:
         "agreement": a,
         "parties": [{"country": "Russian Federation", "signatory_name": "Test Person Three"}, {"country": "PAK"}],
         "sources": [{"url": "https://example.org/synthetic/d", "title": "Synthetic test page D",
-                     "source_type": "news", "published_on": "2015-06-02"}],
+                     "source_type": "news", "published_on": "2015-06-02"},
+                    {"url": "https://example.net/synthetic/d2", "title": "Synthetic test page D, second origin",
+                     "publisher": "Second Synthetic Press", "source_type": "official", "published_on": "2015-06-02"}],
         "equipment": [{"designation": "Test-Copter 9", "category": "helicopter", "supplier": "Russia",
-                       "recipient": "Pakistan", "quantity": 4, "status": "contracted"}],
+                       "recipient": "Pakistan", "quantity": 4, "status": "contracted", "source": 1}],
         "status_history": [
-            {"status_on": "2015-06-01", "agreement_status": "signed", "description": "Synthetic step: signed."},
-            {"status_on": "2015-06", "equipment": 1, "equipment_status": "contracted", "description": "Synthetic step: contract."},
+            {"status_on": "2015-06-01", "agreement_status": "signed", "description": "Synthetic step: signed.", "source": 1},
+            {"status_on": "2015-06", "equipment": 1, "equipment_status": "contracted", "description": "Synthetic step: contract.",
+             "source": 2},
         ],
     }
 
@@ -94,7 +98,7 @@ def test_add_from_yaml_writes_every_table_in_canonical_order(pkg, tmp_path):
     assert (a["signed_precision"], a["venue_country_iso3"], a["status"], a["notes"]) == ("day", "RUS", "signed", "")
     parties = [r for r in rows(pkg, "parties.csv") if r["agreement_id"] == "pak-rus-2015-06-01"]
     assert [(p["country_iso3"], p["signatory_name"]) for p in parties] == [("PAK", ""), ("RUS", "Test Person Three")]
-    (s,) = [r for r in rows(pkg, "sources.csv") if r["agreement_id"] == "pak-rus-2015-06-01"]
+    s, s2 = [r for r in rows(pkg, "sources.csv") if r["agreement_id"] == "pak-rus-2015-06-01"]
     assert s["source_id"] == "pak-rus-2015-06-01-s1"
     (e,) = [r for r in rows(pkg, "equipment.csv") if r["agreement_id"] == "pak-rus-2015-06-01"]
     assert (e["equipment_id"], e["supplier_iso3"], e["recipient_iso3"], e["quantity"], e["source_id"]) == (
@@ -337,6 +341,7 @@ def test_unknown_country_suggests(countries):
 PROMPTED = [
     "Synthetic Test Agreement Prompted",  # title
     "procurment", "7",                    # type: a near miss is explained, then chosen by number
+    "contract",                           # instrument by code
     "2015-02-30", "2015-02",              # signing date: a bad date is asked again
     "",                                   # venue city (optional)
     "Korea", "1",                         # venue country: ambiguous, chosen from the list
@@ -350,10 +355,13 @@ PROMPTED = [
     "",                                   # no party 3
     "", "Example, T. Synthetic Prompted Citation. Test Press, 2015.", "Synthetic Prompted Citation", "", "",
     "2015-03", "4", "",                   # source 1: no url, so a citation; published; analysis
+    "y",                                  # another source
+    "https://example.org/synthetic/prompted", "", "Synthetic Prompted Page", "Second Test Press", "",
+    "2015-03-01", "3", "", "",            # source 2: url, no citation, title, publisher; published; news; an independent origin
     "n",                                  # no other source
-    "y", "Test-Copter 9", "helicopter", "Russia", "KOR", "4", "contracted", "", "",
+    "y", "Test-Copter 9", "helicopter", "Russia", "KOR", "4", "contracted", "", "", "1",
     "n",                                  # no other equipment item
-    "y", "1", "2015-02", "contracted", "Synthetic step: contract.",
+    "y", "1", "2015-02", "contracted", "Synthetic step: contract.", "1",
     "n",                                  # no other step
     "y",                                  # write
 ]
@@ -375,7 +383,8 @@ def test_add_by_prompts(pkg):
     assert validate_package(pkg) == []
     a = {r["agreement_id"]: r for r in rows(pkg, "agreements.csv")}["kor-rus-2015-02"]
     assert (a["agreement_type"], a["signed_precision"], a["venue_country_iso3"], a["status"]) == ("procurement", "month", "KOR", "signed")
-    (s,) = [r for r in rows(pkg, "sources.csv") if r["agreement_id"] == "kor-rus-2015-02"]
+    s, s2 = [r for r in rows(pkg, "sources.csv") if r["agreement_id"] == "kor-rus-2015-02"]
+    assert (s2["publisher"], s2["reprint_of"]) == ("Second Test Press", "")
     assert (s["url"], s["source_type"], s["published_on"]) == ("", "analysis", "2015-03")
     (h,) = [r for r in rows(pkg, "status_history.csv") if r["agreement_id"] == "kor-rus-2015-02"]
     assert (h["equipment_id"], h["agreement_status"], h["equipment_status"], h["source_id"]) == (
@@ -450,6 +459,7 @@ def test_filled_template_adds_the_record(pkg, tmp_path):
     data["parties"][0].update(country="Russia")
     data["parties"][1].update(country="Pakistan")
     data["sources"][0].update(record()["sources"][0])
+    data["sources"][1].update(record()["sources"][1])
     result = add(pkg, "--from", str(write_yaml(tmp_path, data)))
     assert result.exit_code == 0, result.output
     assert {r["agreement_id"] for r in rows(pkg, "agreements.csv")} >= {"pak-rus-2015-06-01"}

@@ -71,7 +71,7 @@ def test_types_constraints_keys_and_missing_values(md):
 
 def test_coverage_from_the_data(md):
     # three agreements; one has an end date, two an entry into force, two a venue
-    assert "| 11 | `end_on` | string |" in md and "| 33.3% (1) |" in md
+    assert "| 12 | `end_on` | string |" in md and "| 33.3% (1) |" in md
     assert re.search(r"\| `entry_into_force_on` \|.*\| 66\.7% \(2\) \|", md)
     assert "| Americas | 1 | 33.3% | 3 |" in md
     assert "| Europe | 2 | 66.7% | 3 |" in md
@@ -146,3 +146,14 @@ def test_cli_codebook_check_and_write(pkg_dir, tmp_path):
     agreements.write_text(agreements.read_text().replace(",expired,", ",terminated,"))
     result = runner.invoke(app, ["codebook", str(changed), "--out", str(docs), "--check"])
     assert result.exit_code == 1 and "codebook.md" in result.output
+
+
+def test_scope_is_stated_once_and_quoted_in_the_guide_and_the_codebook():
+    """The inclusion rule lives in docs/scope.md; the guide and the codebook carry it word for word."""
+    scope = (ROOT / "docs" / "scope.md").read_text(encoding="utf-8")
+    guide = (ROOT / "CONTRIBUTING.md").read_text(encoding="utf-8")
+    inner = guide.split("<!-- scope:start", 1)[1].split("-->", 1)[1].split("<!-- scope:end -->", 1)[0]
+    assert inner.strip() == scope.strip()
+    md = (ROOT / "docs" / "codebook.md").read_text(encoding="utf-8")
+    assert scope.strip() in md
+    assert "two independent origins" in scope and "`instrument`" in scope

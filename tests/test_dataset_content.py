@@ -3,6 +3,7 @@ addresses, and the README's coverage statement generated from the data."""
 from __future__ import annotations
 
 import csv
+import re
 
 from scripts.coverage import START, END, coverage_markdown
 from tests.conftest import ROOT
@@ -50,3 +51,30 @@ def test_readme_coverage_block_is_generated_from_the_data():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     block = readme.split(START, 1)[1].split(END, 1)[0].strip()
     assert block == coverage_markdown(ROOT).strip(), "run `dca coverage --write`"
+
+
+def test_every_agreement_has_two_independent_origins_and_an_instrument():
+    """Counted here with the csv module, independently of the validator's rule."""
+    import json
+    from urllib.parse import urlsplit
+
+    schema = json.loads((ROOT / "schema" / "agreements.schema.json").read_text(encoding="utf-8"))
+    instruments = next(f for f in schema["fields"] if f["name"] == "instrument")["constraints"]["enum"]
+    by_agreement: dict[str, set[str]] = {}
+    official: dict[str, bool] = {}
+    sources = {s["source_id"]: s for s in rows("sources")}
+    for s in sources.values():
+        if s["reprint_of"]:
+            assert sources[s["reprint_of"]]["agreement_id"] == s["agreement_id"], s["source_id"]
+            continue
+        publisher = re.sub(r"\([^)]*\)", " ", s["publisher"]).strip().lower()
+        origin = publisher or urlsplit(s["url"]).hostname or s["citation"]
+        by_agreement.setdefault(s["agreement_id"], set()).add(" ".join(origin.split()))
+        official[s["agreement_id"]] = official.get(s["agreement_id"], True) and s["source_type"] in ("official", "treaty_text")
+    short = []
+    for a in rows("agreements"):
+        assert a["instrument"] in instruments, a["agreement_id"]
+        n = len(by_agreement.get(a["agreement_id"], ()))
+        if n < 2 and not (n == 1 and official[a["agreement_id"]] and "single origin:" in a["notes"].lower()):
+            short.append(a["agreement_id"])
+    assert short == []

@@ -66,7 +66,7 @@ def change(rows, key, value, **fields):
 
 
 NEW_AGREEMENT = {"agreement_id": "ind-rus-2012-12", "title": "Synthetic Test Agreement E", "agreement_type": "procurement",
-                 "signed_on": "2012-12", "signed_precision": "month", "venue_city": "", "venue_country_iso3": "",
+                 "instrument": "contract", "signed_on": "2012-12", "signed_precision": "month", "venue_city": "", "venue_country_iso3": "",
                  "status": "signed", "status_as_of": "2013-01-01", "entry_into_force_on": "", "end_on": "",
                  "summary": "Synthetic record for the diff test; not real.", "notes": ""}
 
@@ -75,9 +75,9 @@ def make_known_changes(pkg: Path) -> None:
     # changed: a field of an agreement, a source added to it, an equipment quantity
     edit(pkg, "agreements.csv", lambda rows: change(rows, "agreement_id", "fra-ind-2001-05-06", status="expired", end_on="2010"))
     edit(pkg, "sources.csv", lambda rows: rows + [{
-        "source_id": "fra-ind-2001-05-06-s2", "agreement_id": "fra-ind-2001-05-06", "url": "https://example.org/synthetic/fra-ind-2",
+        "source_id": "fra-ind-2001-05-06-s3", "agreement_id": "fra-ind-2001-05-06", "url": "https://example.org/synthetic/fra-ind-2",
         "citation": "", "title": "Synthetic test page A2", "publisher": "", "author": "", "published_on": "2010",
-        "source_type": "news", "supports": "end"}])
+        "source_type": "news", "supports": "end", "reprint_of": ""}])
     edit(pkg, "equipment.csv", lambda rows: change(rows, "equipment_id", "deu-nor-1999-e1", quantity="14"))
     # removed: an agreement with its parties and source
     gone = "bra-chl-per-2003-07"
@@ -90,7 +90,7 @@ def make_known_changes(pkg: Path) -> None:
     edit(pkg, "sources.csv", lambda rows: rows + [{
         "source_id": "ind-rus-2012-12-s1", "agreement_id": "ind-rus-2012-12", "url": "https://example.org/synthetic/ind-rus",
         "citation": "", "title": "Synthetic test page E", "publisher": "", "author": "", "published_on": "2013",
-        "source_type": "news", "supports": ""}])
+        "source_type": "news", "supports": "", "reprint_of": ""}])
     # and a reordering, which is not a change
     edit(pkg, "parties.csv", lambda rows: list(reversed(rows)))
 
@@ -107,11 +107,11 @@ def test_markdown_summary_of_known_changes(repo):
     assert md.startswith("## Dataset changes since the merge base with main (`")
     assert "**1 agreement added, 1 removed, 2 changed.**" in md
     assert "### Added\n- `ind-rus-2012-12` Synthetic Test Agreement E (with 2 parties, 1 source)" in md
-    assert "### Removed\n- `bra-chl-per-2003-07` Synthetic Test Agreement B (three parties) (with 3 parties, 1 source)" in md
+    assert "### Removed\n- `bra-chl-per-2003-07` Synthetic Test Agreement B (three parties) (with 3 parties, 2 sources)" in md
     assert "#### `fra-ind-2001-05-06` Synthetic Test Agreement A" in md
     assert "- `fra-ind-2001-05-06`: status in_force → expired" in md
     assert "- `fra-ind-2001-05-06`: end_on (empty) → 2010" in md
-    assert "- source `fra-ind-2001-05-06-s2` added: Synthetic test page A2 - https://example.org/synthetic/fra-ind-2" in md
+    assert "- source `fra-ind-2001-05-06-s3` added: Synthetic test page A2 - https://example.org/synthetic/fra-ind-2" in md
     assert "#### `deu-nor-1999` Synthetic Test Agreement C\n- equipment item `deu-nor-1999-e1`: quantity 12 → 14" in md
     assert "party" not in md.split("### Changed")[1]  # reversing parties.csv changed nothing
 

@@ -34,34 +34,34 @@ runner = CliRunner()
 FRICTIONLESS = str(Path(sys.executable).parent / "frictionless")
 
 FLAT = """\
-agreement_id,title,agreement_type,signed_on,signed_precision,signed_year,signed_month,signed_day,venue_city,venue_country_iso3,venue_country_cow_code,venue_country_name,status,status_as_of,entry_into_force_on,entry_into_force_year,end_on,end_year,in_force_from_year,last_attested_year,counted_to_year,assumed,parties_iso3,parties_cow_code,parties_cow_abbr,parties_without_cow,parties_names,n_parties,equipment_summary,n_equipment,n_sources,first_source_url,summary,notes
-bra-chl-per-2003-07,Synthetic Test Agreement B (three parties),training_education,2003-07,month,2003,7,,,,,,ratified,2004-01-15,,,,,,2004,2010,1,BRA;CHL;PER,140;155;135,BRA;CHL;PER,,Brazil;Chile;Peru,3,,0,1,,Synthetic fixture record for tests; not a real agreement.,
-deu-nor-1999,Synthetic Test Agreement C,logistics_access,1999,year,1999,,,Testburg,NOR,385,Norway,expired,2010-02-01,2000,2000,2009,2009,2000,2009,2009,0,DEU;NOR,255;385,GMY;NOR,,Germany;Norway,2,"Test-Truck 7 (armoured_vehicle, quantity 12, delivered)",1,1,https://example.org/synthetic/deu-nor,Synthetic fixture record for tests; not a real agreement.,Invented for the test suite.
-fra-ind-2001-05-06,Synthetic Test Agreement A,military_technical_cooperation,2001-05-06,day,2001,5,6,Testville,FRA,220,France,in_force,2002-03-04,2001-09,2001,,,2001,2002,2010,1,FRA;IND,220;750,FRN;IND,,France;India,2,"Testjet X (combat_aircraft, contracted)",1,1,https://example.org/synthetic/fra-ind,Synthetic fixture record for tests; not a real agreement.,
+agreement_id,title,agreement_type,instrument,signed_on,signed_precision,signed_year,signed_month,signed_day,venue_city,venue_country_iso3,venue_country_cow_code,venue_country_name,status,status_as_of,entry_into_force_on,entry_into_force_year,end_on,end_year,in_force_from_year,last_attested_year,counted_to_year,assumed,parties_iso3,parties_cow_code,parties_cow_abbr,parties_without_cow,parties_names,n_parties,equipment_summary,n_equipment,n_sources,first_source_url,summary,notes
+bra-chl-per-2003-07,Synthetic Test Agreement B (three parties),training_education,agreement,2003-07,month,2003,7,,,,,,ratified,2004-01-15,,,,,,2004,2010,1,BRA;CHL;PER,140;155;135,BRA;CHL;PER,,Brazil;Chile;Peru,3,,0,2,https://example.net/synthetic/bra-chl-per-2003-07,Synthetic fixture record for tests; not a real agreement.,
+deu-nor-1999,Synthetic Test Agreement C,logistics_access,memorandum_of_understanding,1999,year,1999,,,Testburg,NOR,385,Norway,expired,2010-02-01,2000,2000,2009,2009,2000,2009,2009,0,DEU;NOR,255;385,GMY;NOR,,Germany;Norway,2,"Test-Truck 7 (armoured_vehicle, quantity 12, delivered)",1,2,https://example.org/synthetic/deu-nor,Synthetic fixture record for tests; not a real agreement.,Invented for the test suite.
+fra-ind-2001-05-06,Synthetic Test Agreement A,military_technical_cooperation,treaty,2001-05-06,day,2001,5,6,Testville,FRA,220,France,in_force,2002-03-04,2001-09,2001,,,2001,2002,2010,1,FRA;IND,220;750,FRN;IND,,France;India,2,"Testjet X (combat_aircraft, contracted)",1,2,https://example.org/synthetic/fra-ind,Synthetic fixture record for tests; not a real agreement.,
 """
 
 DYADS = """\
-agreement_id,iso3_a,cow_code_a,cow_abbr_a,iso3_b,cow_code_b,cow_abbr_b,ccode1,ccode2,signed_year,signed_month,signed_day,agreement_type,status,n_parties
-bra-chl-per-2003-07,BRA,140,BRA,CHL,155,CHL,140,155,2003,7,,training_education,ratified,3
-bra-chl-per-2003-07,BRA,140,BRA,PER,135,PER,135,140,2003,7,,training_education,ratified,3
-bra-chl-per-2003-07,CHL,155,CHL,PER,135,PER,135,155,2003,7,,training_education,ratified,3
-deu-nor-1999,DEU,255,GMY,NOR,385,NOR,255,385,1999,,,logistics_access,expired,2
-fra-ind-2001-05-06,FRA,220,FRN,IND,750,IND,220,750,2001,5,6,military_technical_cooperation,in_force,2
+agreement_id,iso3_a,cow_code_a,cow_abbr_a,iso3_b,cow_code_b,cow_abbr_b,ccode1,ccode2,signed_year,signed_month,signed_day,agreement_type,instrument,status,n_parties
+bra-chl-per-2003-07,BRA,140,BRA,CHL,155,CHL,140,155,2003,7,,training_education,agreement,ratified,3
+bra-chl-per-2003-07,BRA,140,BRA,PER,135,PER,135,140,2003,7,,training_education,agreement,ratified,3
+bra-chl-per-2003-07,CHL,155,CHL,PER,135,PER,135,155,2003,7,,training_education,agreement,ratified,3
+deu-nor-1999,DEU,255,GMY,NOR,385,NOR,255,385,1999,,,logistics_access,memorandum_of_understanding,expired,2
+fra-ind-2001-05-06,FRA,220,FRN,IND,750,IND,220,750,2001,5,6,military_technical_cooperation,treaty,in_force,2
 """
 
 # directed: ccode1 is party A's code, whichever is lower
 DIRECTED_DYADS = """\
-agreement_id,iso3_a,cow_code_a,cow_abbr_a,iso3_b,cow_code_b,cow_abbr_b,ccode1,ccode2,signed_year,signed_month,signed_day,agreement_type,status,n_parties
-bra-chl-per-2003-07,BRA,140,BRA,CHL,155,CHL,140,155,2003,7,,training_education,ratified,3
-bra-chl-per-2003-07,BRA,140,BRA,PER,135,PER,140,135,2003,7,,training_education,ratified,3
-bra-chl-per-2003-07,CHL,155,CHL,BRA,140,BRA,155,140,2003,7,,training_education,ratified,3
-bra-chl-per-2003-07,CHL,155,CHL,PER,135,PER,155,135,2003,7,,training_education,ratified,3
-bra-chl-per-2003-07,PER,135,PER,BRA,140,BRA,135,140,2003,7,,training_education,ratified,3
-bra-chl-per-2003-07,PER,135,PER,CHL,155,CHL,135,155,2003,7,,training_education,ratified,3
-deu-nor-1999,DEU,255,GMY,NOR,385,NOR,255,385,1999,,,logistics_access,expired,2
-deu-nor-1999,NOR,385,NOR,DEU,255,GMY,385,255,1999,,,logistics_access,expired,2
-fra-ind-2001-05-06,FRA,220,FRN,IND,750,IND,220,750,2001,5,6,military_technical_cooperation,in_force,2
-fra-ind-2001-05-06,IND,750,IND,FRA,220,FRN,750,220,2001,5,6,military_technical_cooperation,in_force,2
+agreement_id,iso3_a,cow_code_a,cow_abbr_a,iso3_b,cow_code_b,cow_abbr_b,ccode1,ccode2,signed_year,signed_month,signed_day,agreement_type,instrument,status,n_parties
+bra-chl-per-2003-07,BRA,140,BRA,CHL,155,CHL,140,155,2003,7,,training_education,agreement,ratified,3
+bra-chl-per-2003-07,BRA,140,BRA,PER,135,PER,140,135,2003,7,,training_education,agreement,ratified,3
+bra-chl-per-2003-07,CHL,155,CHL,BRA,140,BRA,155,140,2003,7,,training_education,agreement,ratified,3
+bra-chl-per-2003-07,CHL,155,CHL,PER,135,PER,155,135,2003,7,,training_education,agreement,ratified,3
+bra-chl-per-2003-07,PER,135,PER,BRA,140,BRA,135,140,2003,7,,training_education,agreement,ratified,3
+bra-chl-per-2003-07,PER,135,PER,CHL,155,CHL,135,155,2003,7,,training_education,agreement,ratified,3
+deu-nor-1999,DEU,255,GMY,NOR,385,NOR,255,385,1999,,,logistics_access,memorandum_of_understanding,expired,2
+deu-nor-1999,NOR,385,NOR,DEU,255,GMY,385,255,1999,,,logistics_access,memorandum_of_understanding,expired,2
+fra-ind-2001-05-06,FRA,220,FRN,IND,750,IND,220,750,2001,5,6,military_technical_cooperation,treaty,in_force,2
+fra-ind-2001-05-06,IND,750,IND,FRA,220,FRN,750,220,2001,5,6,military_technical_cooperation,treaty,in_force,2
 """
 
 HEADER_DY = ("iso3_a,cow_code_a,cow_abbr_a,iso3_b,cow_code_b,cow_abbr_b,ccode1,ccode2,year,"
@@ -196,7 +196,7 @@ def test_dyad_years_range_is_clipped(pkg_dir):
 def test_dyad_years_count_agreements_of_the_same_pair(tmp_path):
     pkg = _copy_pkg(tmp_path)
     _append(pkg / "dataset" / "agreements.csv",
-            "deu-nor-2005-03,Second synthetic pair agreement,training_education,2005-03,month,,,in_force,2007-06-30,,,"
+            "deu-nor-2005-03,Second synthetic pair agreement,training_education,agreement,2005-03,month,,,in_force,2007-06-30,,,"
             "Synthetic fixture record for tests; not a real agreement.,")
     _append(pkg / "dataset" / "parties.csv", "deu-nor-2005-03,DEU,,")
     _append(pkg / "dataset" / "parties.csv", "deu-nor-2005-03,NOR,,")

@@ -89,7 +89,7 @@ def test_check_changes_nothing(tmp_path):
     assert result.exit_code == 1
     assert "3 files not in canonical form; run `dca fmt` to rewrite them" in result.output
     assert "dataset/agreements.csv (first difference at line 3: a value is quoted where no quotes are needed)" in result.output
-    assert "dataset/sources.csv (first difference at line 3: a value has spaces at its start or end)" in result.output
+    assert "dataset/sources.csv (first difference at line 4: a value has spaces at its start or end)" in result.output
     assert "dataset/equipment.csv (first difference at line 3: the last line has no line break at its end)" in result.output
     assert snapshot(pkg) == before
 
@@ -176,7 +176,7 @@ def test_dates_keep_their_precision(tmp_path):
     pkg = make_package(tmp_path / "p")
     assert fmt(pkg).exit_code == 0
     text = (pkg / "dataset" / "agreements.csv").read_text(encoding="utf-8")
-    assert "bra-chl-per-2003-07,Synthetic Test Agreement B (three parties),training_education,2003-07,month," in text
+    assert "bra-chl-per-2003-07,Synthetic Test Agreement B (three parties),training_education,agreement,2003-07,month," in text
     assert ",1999,year," in text
 
 
@@ -230,7 +230,7 @@ def test_not_canonical_finding_points_at_the_physical_line(tmp_path):
     text = text.replace(",Synthetic test page C,", ", Synthetic test page C,")
     path.write_text(text, encoding="utf-8")
     (f,) = [f for f in validate_package(pkg, FIXED_TODAY) if f.code == "not-canonical"]
-    assert (f.file, f.row, f.line) == ("dataset/sources.csv", 3, 4)
+    assert (f.file, f.row, f.line) == ("dataset/sources.csv", 4, 5)
 
 
 # --- GitHub annotations -----------------------------------------------------------------
@@ -240,11 +240,11 @@ def test_github_annotations_sit_on_the_exact_csv_line(tmp_path):
     pkg = make_package(tmp_path / "p")
     path = pkg / "dataset" / "sources.csv"
     text = path.read_text(encoding="utf-8").replace("Test Press, 2004, pp. 1-2.", "Test Press,\n2004, pp. 1-2.")
-    path.write_text(text.replace(",news,", ",newz,"), encoding="utf-8")
+    path.write_text(text.replace(",news,everything", ",newz,everything"), encoding="utf-8")
     result = runner.invoke(app, ["validate", str(pkg), "--format", "github"])
     assert result.exit_code == 1
     errors = [l for l in result.output.splitlines() if l.startswith("::error ")]
-    assert errors == ["::error file=dataset/sources.csv,line=4,title=source_type::dataset/sources.csv:3: source_type: "
+    assert errors == ["::error file=dataset/sources.csv,line=5,title=source_type::dataset/sources.csv:4: source_type: "
                       "'newz' is not allowed; expected one of: official, treaty_text, news, analysis, database; did you mean 'news'?"]
     assert result.output.rstrip().endswith("1 problem found.")
 

@@ -27,7 +27,7 @@ from ..streaming import JSON, negotiate
 
 router = APIRouter(tags=["agreements"])
 
-LIST_FIELDS = ["agreement_id", "title", "agreement_type", "signed_on", "signed_precision", "venue_city",
+LIST_FIELDS = ["agreement_id", "title", "agreement_type", "instrument", "signed_on", "signed_precision", "venue_city",
                "venue_country_iso3", "venue_country_name", "status", "status_as_of", "entry_into_force_on",
                "end_on", "summary", "parties"]
 SORTS = ["signed_on", "-signed_on", "agreement_id", "-agreement_id", "title", "-title"]
@@ -44,6 +44,9 @@ FILTERS = Params(
     Param("signed_to", "Signed on or before this date: YYYY, YYYY-MM or YYYY-MM-DD (a year or month includes all of it).", DATE_SCHEMA),
     Param("type", "Agreement type; repeat for any of several. " + vocab.describe("agreements", "agreement_type"),
           enum_array(vocab.enum("agreements", "agreement_type")), multi=True),
+    Param("instrument", "Instrument (legal form); repeat for any of several (`instrument=treaty&instrument=agreement` keeps "
+          "what DCAD counts). " + vocab.describe("agreements", "instrument"),
+          enum_array(vocab.enum("agreements", "instrument")), multi=True),
     Param("status", "Status; repeat for any of several. " + vocab.describe("agreements", "status"),
           enum_array(vocab.enum("agreements", "status")), multi=True),
     Param("venue_country", "ISO3 code of the country where it was signed.", ISO3_SCHEMA),
@@ -81,6 +84,7 @@ def agreement_filter(state: Snapshot, check: Checker, p: dict[str, Any]) -> Agre
     if lo and hi and lo[0][: len(hi[0])] > hi[0]:
         check.fail("signed_from", f"{p['signed_from']!r} is after signed_to {p['signed_to']!r}")
     types = check.choices("type", p["type"], vocab.enum("agreements", "agreement_type"), "agreement type")
+    instruments = check.choices("instrument", p["instrument"], vocab.enum("agreements", "instrument"), "instrument")
     statuses = check.choices("status", p["status"], vocab.enum("agreements", "status"), "status")
     venue = check.country("venue_country", p["venue_country"], state.countries)
     categories = check.choices("equipment_category", p["equipment_category"], vocab.enum("equipment", "category"), "equipment category")
@@ -103,6 +107,7 @@ def agreement_filter(state: Snapshot, check: Checker, p: dict[str, Any]) -> Agre
         signed_to_incl=to_incl,
         signed_to_excl=to_excl,
         types=tuple(sorted(types)),
+        instruments=tuple(sorted(instruments)),
         statuses=tuple(sorted(statuses)),
         venue=venue,
         categories=tuple(sorted(categories)),

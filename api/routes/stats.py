@@ -59,7 +59,7 @@ async def stats(request: Request) -> Response:
             "by_country": [{"iso3": c, "name": state.countries.get(c), "count": n} for c, n in result["country"]],
             "filters": {k: v for k, v in {
                 "party": list(f.parties) or None, "signed_from": p["signed_from"] or None, "signed_to": p["signed_to"] or None,
-                "type": list(f.types) or None, "status": list(f.statuses) or None, "venue_country": f.venue,
+                "type": list(f.types) or None, "instrument": list(f.instruments) or None, "status": list(f.statuses) or None, "venue_country": f.venue,
                 "equipment_category": list(f.categories) or None, "designation": p["designation"] or None, "q": p["q"] or None,
             }.items() if v},
         }

@@ -48,9 +48,9 @@ TOP_COUNTRIES = 10
 MAX_PARTY_SELECTS = 6
 
 # Query parameters of the front page, in the order they are written into links.
-MULTI = ("party", "type", "status", "equipment_category")
+MULTI = ("party", "type", "instrument", "status", "equipment_category")
 SINGLE = ("signed_from", "signed_to", "venue_country", "designation", "q")
-FILTER_NAMES = ("party", "signed_from", "signed_to", "type", "status", "venue_country", "equipment_category",
+FILTER_NAMES = ("party", "signed_from", "signed_to", "type", "instrument", "status", "venue_country", "equipment_category",
                 "designation", "q")
 
 

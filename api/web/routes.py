@@ -164,6 +164,7 @@ async def index(request: Request) -> Response:
         "party_selects": selects,
         "country_choices": choices,
         "types": vocab.enum("agreements", "agreement_type"),
+        "instruments": vocab.enum("agreements", "instrument"),
         "statuses": vocab.enum("agreements", "status"),
         "categories": vocab.enum("equipment", "category"),
         "page_sizes": data.PAGE_SIZES,

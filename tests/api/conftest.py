@@ -43,36 +43,31 @@ BACKENDS = [
     ]),
 ]
 
-FIELDS = {
-    "agreements": ["agreement_id", "title", "agreement_type", "signed_on", "signed_precision", "venue_city",
-                   "venue_country_iso3", "status", "status_as_of", "entry_into_force_on", "end_on", "summary", "notes"],
-    "parties": ["agreement_id", "country_iso3", "signatory_name", "signatory_title"],
-    "sources": ["source_id", "agreement_id", "url", "citation", "title", "publisher", "author", "published_on",
-                "source_type", "supports"],
-    "equipment": ["equipment_id", "agreement_id", "designation", "category", "supplier_iso3", "recipient_iso3",
-                  "quantity", "status", "non_party_reason", "note", "source_id"],
-    "status_history": ["history_id", "agreement_id", "equipment_id", "status_on", "agreement_status",
-                       "equipment_status", "description", "source_id"],
-}
+def _schema_fields(table: str) -> list[str]:
+    import json
+    return [f["name"] for f in json.loads((ROOT / "schema" / f"{table}.schema.json").read_text())["fields"]]
+
+
+FIELDS = {t: _schema_fields(t) for t in ("agreements", "parties", "sources", "equipment", "status_history")}
 
 TRI = "fra-ind-rus-2019-03-05"
 HAND: dict[str, list[dict[str, Any]]] = {
     "agreements": [
         dict(agreement_id=TRI, title="Synthetic <script>alert('x')</script> Trilateral Test Agreement",
-             agreement_type="military_technical_cooperation", signed_on="2019-03-05", signed_precision="day",
+             agreement_type="military_technical_cooperation", instrument="treaty", signed_on="2019-03-05", signed_precision="day",
              venue_city="Synthetic City", venue_country_iso3="IND", status="in_force", status_as_of="2020-01-10",
              entry_into_force_on="2019-06", end_on="",
              summary="Synthetic test record: zanzibarquux helicopters and the Überprüfung of maintenance, with a joint committee.",
              notes="Synthetic, hand-written for the API tests."),
-        dict(agreement_id="bhs-brb-1999", title="Synthetic Year-Only Test Agreement", agreement_type="training_education",
+        dict(agreement_id="bhs-brb-1999", title="Synthetic Year-Only Test Agreement", agreement_type="training_education", instrument="agreement",
              signed_on="1999", signed_precision="year", venue_city="", venue_country_iso3="", status="signed",
              status_as_of="2000-01-01", entry_into_force_on="", end_on="",
              summary="Synthetic test record with a year-only signing date, for partial date filters.", notes=""),
-        dict(agreement_id="bhs-brb-1999-06", title="Synthetic Month-Only Test Agreement", agreement_type="other",
+        dict(agreement_id="bhs-brb-1999-06", title="Synthetic Month-Only Test Agreement", agreement_type="other", instrument="memorandum_of_understanding",
              signed_on="1999-06", signed_precision="month", venue_city="", venue_country_iso3="BHS", status="signed",
              status_as_of="2000-01-01", entry_into_force_on="", end_on="",
              summary="Synthetic test record with a month-only signing date, for partial date filters.", notes=""),
-        dict(agreement_id="bhs-brb-1999-06-15", title="Synthetic Day Test Agreement, with \"quotes\"", agreement_type="procurement",
+        dict(agreement_id="bhs-brb-1999-06-15", title="Synthetic Day Test Agreement, with \"quotes\"", agreement_type="procurement", instrument="contract",
              signed_on="1999-06-15", signed_precision="day", venue_city="Synthetic Town", venue_country_iso3="BRB",
              status="signed", status_as_of="2000-01-01", entry_into_force_on="", end_on="",
              summary="Synthetic test record with a full signing date;\nits summary has two lines, a comma and \"quotes\".", notes=""),
@@ -87,9 +82,15 @@ HAND: dict[str, list[dict[str, Any]]] = {
     "sources": [
         dict(source_id=f"{a}-s1", agreement_id=a, url=f"https://example.org/synthetic/test-{i}", citation="",
              title="Synthetic test source", publisher="Synthetic Press Agency", author="", published_on=p,
-             source_type="news", supports="date")
+             source_type="news", supports="date", reprint_of="")
         for i, (a, p) in enumerate([(TRI, "2020-01-10"), ("bhs-brb-1999", "2000-01-01"), ("bhs-brb-1999-06", "2000-01-01"),
                                     ("bhs-brb-1999-06-15", "2000-01-01")], 1)
+    ] + [
+        # A second, independent origin for each, as every agreement needs.
+        dict(source_id=f"{a}-s2", agreement_id=a, url=f"https://example.org/synthetic/test-second-{i}", citation="",
+             title="Synthetic second test source", publisher="Synthetic Gazette", author="", published_on="2000-01-01",
+             source_type="official", supports="parties", reprint_of="")
+        for i, a in enumerate([TRI, "bhs-brb-1999", "bhs-brb-1999-06", "bhs-brb-1999-06-15"], 1)
     ],
     "equipment": [
         dict(equipment_id=f"{TRI}-e1", agreement_id=TRI, designation="Mi-35M", category="helicopter", supplier_iso3="RUS",
@@ -247,7 +248,7 @@ class Oracle:
             self._equipment.setdefault(e["agreement_id"], []).append(e)
         self.country_names = {c["iso3"]: c["name"] for c in self.tables["countries"]}
 
-    def select(self, *, parties=(), signed_from=None, signed_to=None, types=(), statuses=(), venue=None,
+    def select(self, *, parties=(), signed_from=None, signed_to=None, types=(), instruments=(), statuses=(), venue=None,
                categories=(), designation=None, words=()) -> list[dict[str, Any]]:
         out = []
         for a in self.agreements:
@@ -256,6 +257,8 @@ class Oracle:
             if signed_from and first_day(a["signed_on"]) < first_day(signed_from):
                 continue
             if signed_to and first_day(a["signed_on"]) > last_day(signed_to):
+                continue
+            if instruments and a["instrument"] not in instruments:
                 continue
             if types and a["agreement_type"] not in types:
                 continue

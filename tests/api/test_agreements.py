@@ -58,6 +58,10 @@ def test_every_item_has_its_parties(client, oracle):
     ("type=procurement", dict(types=["procurement"])),
     ("type=procurement&type=mutual_defence", dict(types=["procurement", "mutual_defence"])),
     ("status=in_force", dict(statuses=["in_force"])),
+    ("instrument=treaty", dict(instruments=["treaty"])),
+    ("instrument=treaty&instrument=agreement", dict(instruments=["treaty", "agreement"])),
+    ("party=USA&instrument=memorandum_of_understanding", dict(parties=["USA"], instruments=["memorandum_of_understanding"])),
+    ("party=FRA&party=IND&instrument=treaty", dict(parties=["FRA", "IND"], instruments=["treaty"])),
     ("status=signed,ratified", dict(statuses=["signed", "ratified"])),
     ("venue_country=IND", dict(venue="IND")),
     ("equipment_category=helicopter", dict(categories=["helicopter"])),
@@ -274,7 +278,7 @@ def test_detail(client, oracle):
     assert d["parties"][0]["signatory_title"] == "Minister of Defence"
     assert [e["designation"] for e in d["equipment"]] == ["Mi-35M", "Rafale-M"]
     assert d["equipment"][0]["quantity"] == 4 and d["equipment"][0]["supplier_iso3"] == "RUS"
-    assert [s["source_id"] for s in d["sources"]] == [f"{TRI}-s1"]
+    assert [s["source_id"] for s in d["sources"]] == [f"{TRI}-s1", f"{TRI}-s2"]
     assert [h["status_on"] for h in d["status_history"]] == ["2019-03-05", "2019-06"]
     assert d["notes"] == "Synthetic, hand-written for the API tests."
 

@@ -44,7 +44,7 @@ XSS_ID = "dnk-swe-2020-01-02"
 XSS_TITLE = "Synthetic <script>alert(1)</script> Test Agreement"
 XSS_ROWS = {
     "agreements": [dict(
-        agreement_id=XSS_ID, title=XSS_TITLE, agreement_type="other", signed_on="2020-01-02", signed_precision="day",
+        agreement_id=XSS_ID, title=XSS_TITLE, agreement_type="other", instrument="other", signed_on="2020-01-02", signed_precision="day",
         venue_city="<b>Synthville</b>", venue_country_iso3="DNK", status="signed", status_as_of="2020-01-03",
         entry_into_force_on="", end_on="",
         summary='Synthetic test record: <img src=x onerror=alert(2)> & "quotes" & \'apostrophes\'.',
@@ -54,10 +54,10 @@ XSS_ROWS = {
     "sources": [
         dict(source_id=f"{XSS_ID}-s1", agreement_id=XSS_ID, url="javascript:alert(3)", citation="",
              title="<script>alert(4)</script> Synthetic source", publisher="Synthetic Press", author="",
-             published_on="2020-01-03", source_type="news", supports="everything (synthetic)"),
+             published_on="2020-01-03", source_type="news", supports="everything (synthetic)", reprint_of=""),
         dict(source_id=f"{XSS_ID}-s2", agreement_id=XSS_ID, url='https://example.org/synthetic/xss?a=1&b="x"',
              citation="", title="Synthetic source two", publisher="Example Org", author="",
-             published_on="2020-01-04", source_type="official", supports="date"),
+             published_on="2020-01-04", source_type="official", supports="date", reprint_of=""),
     ],
     "equipment": [dict(equipment_id=f"{XSS_ID}-e1", agreement_id=XSS_ID, designation="<svg onload=alert(6)>",
                        category="other", supplier_iso3="DNK", recipient_iso3="SWE", quantity="", status="mentioned",
