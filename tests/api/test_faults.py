@@ -476,3 +476,33 @@ def test_a_build_older_than_the_dataset_is_announced(tmp_path, caplog):
         with TestClient(create_app(settings)) as c:
             assert c.get("/v1/meta").json()["warnings"][0]["code"] == "stale-build"
     assert any("older than the dataset" in r.getMessage() for r in caplog.records)
+
+
+def test_dca_serve_warns_about_a_build_older_than_the_dataset(tmp_path, monkeypatch):
+    import uvicorn
+
+    from scripts import serve
+    from scripts.build import build_package
+    from tests.packages import copy_real_package
+
+    root = copy_real_package(tmp_path / "pkg")
+    db = build_package(root, root / "build").database
+    said: list[str] = []
+    monkeypatch.setattr(uvicorn, "run", lambda *a, **k: None)
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    serve.serve(db=db, say=said.append)
+    assert not any(m.startswith("warning:") for m in said)
+    (root / "datapackage.json").write_text((root / "datapackage.json").read_text() + "\n")
+    said.clear()
+    serve.serve(db=db, say=said.append)
+    assert any(m.startswith("warning:") and "older than the dataset" in m for m in said), said
+
+
+def test_a_reversed_date_range_is_empty_not_an_error(client):
+    r = client.get("/v1/agreements?signed_from=2015&signed_to=2014")
+    assert r.status_code == 200 and r.json()["total"] == 0
+    assert client.get("/v1/stats?signed_from=0714-01-22&signed_to=0644-02-16").status_code == 200
+
+
+def test_search_text_without_words_filters_nothing(client):
+    assert client.get("/v1/agreements?q=%21%21%21").json()["total"] == client.get("/v1/agreements").json()["total"]
