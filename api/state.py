@@ -149,7 +149,12 @@ class AppState:
 
     @property
     def etag_seed(self) -> str:
-        return self.current.etag_seed if self.current else ""
+        if self.current is None:
+            return ""
+        if self.source_problem or self.stale:  # /v1/meta and /healthz say more: a cached copy is out of date
+            tag = hashlib.blake2b(f"{self.source_problem}|{self.stale}".encode(), digest_size=4).hexdigest()
+            return f"{self.current.etag_seed}-{tag}"
+        return self.current.etag_seed
 
     def open(self) -> Snapshot:
         """Open and check the database; StartupError with a clear message if it cannot be served."""

@@ -465,12 +465,15 @@ def test_a_build_older_than_the_dataset_is_announced(tmp_path, caplog):
     db = build_package(root, root / "build").database
     settings = Settings(sqlite_path=db, watch_interval=0.2)
     with TestClient(create_app(settings)) as c:
-        assert c.get("/v1/meta").json()["warnings"] == []
+        fresh = c.get("/v1/meta")
+        assert fresh.json()["warnings"] == []
         csv_path = root / "dataset" / "agreements.csv"
         csv_path.write_bytes(csv_path.read_bytes().replace(b"Pakistan", b"Pakistan ", 1))
         assert wait_for(lambda: c.get("/v1/meta").json()["warnings"] != [])
         w = c.get("/v1/meta").json()["warnings"]
         assert w[0]["code"] == "stale-build" and "dca build" in w[0]["message"]
+        # A copy cached before the warning is not "not modified".
+        assert c.get("/v1/meta", headers={"If-None-Match": fresh.headers["etag"]}).status_code == 200
     caplog.clear()
     with caplog.at_level("WARNING"):
         with TestClient(create_app(settings)) as c:
