@@ -6,12 +6,13 @@ made read-only, and opened through a URI with ``mode=ro&immutable=1`` and memory
 mapping. Whatever then happens to ``build/dca.sqlite`` (truncated, overwritten in place,
 deleted) cannot reach the open database: a memory-mapped file that shrinks under a
 process kills it with SIGBUS, and one rewritten in place gives wrong pages or
-"database disk image is malformed" errors. The alternatives cost more on every
-request: without ``immutable=1`` SQLite takes a shared lock and re-reads the change
-counter per statement, and without mmap every page is copied through read() (the
-bench in bench/http measured both); a hard link would not help, since it shares the
-inode that ``: >`` or ``cp`` rewrites. The copy costs one sequential read of the file
-per build (a reflink where the filesystem offers one, so nearly free there).
+"database disk image is malformed" errors. The read path thus keeps the settings
+bench/http measures (immutable, memory-mapped); the alternative of opening the build
+file itself without ``immutable=1`` would cost on every request (a shared lock and a
+change-counter read per statement, plus a checksum to notice in-place rewrites), and a
+hard link would not help, since it shares the inode that ``: >`` or ``cp`` rewrites.
+The copy costs one sequential read of the file per build (a reflink where the
+filesystem offers one, so nearly free there), plus SQLite's ``quick_check``.
 PostgreSQL is reached through ``DATABASE_URL`` with the tables in schema ``dca`` put
 on the ``search_path``. Nothing here can write: there is no write path in the API.
 
