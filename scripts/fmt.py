@@ -13,7 +13,7 @@ from pathlib import Path
 from schema.tableschema import Resource, load_package
 
 from .canonical import canonical_bytes, describe_difference, parse_for_rewrite, same_rows
-from .filewrite import Change, replace_files
+from .filewrite import Change, recover, replace_files
 
 UNCHANGED, CHANGED, REFUSED = "unchanged", "changed", "refused"
 
@@ -52,10 +52,11 @@ def format_file(root: Path, resource: Resource) -> FileResult:
 def format_package(root: Path, write: bool) -> list[FileResult]:
     """Every resource file's result; with write=True the changed ones are replaced atomically."""
     pkg = load_package(root)
+    recover(pkg.root)  # a killed earlier add or fmt: finish it (or undo it) before reading
     results = [format_file(pkg.root, r) for r in pkg.resources]
     changed = [r for r in results if r.status == CHANGED]
     if write and changed:
-        replace_files([Change(pkg.root / r.file, r.old, r.new) for r in changed])  # type: ignore[arg-type]
+        replace_files([Change(pkg.root / r.file, r.old, r.new) for r in changed], pkg.root)  # type: ignore[arg-type]
     return results
 
 
