@@ -22,6 +22,7 @@ from schema.tableschema import DescriptorError, Package, load_package
 from .canonical import canonical_bytes, parse_for_rewrite
 from .country_names import CountryIndex
 from .duplicates import probable_duplicates
+from .safe_read import Unreadable, read_data_file
 from .filewrite import Change, ChangedMeanwhile, recover, replace_files
 from .record import SECTIONS, Plan, RecordError, append_note, build_plan, load_record_file
 
@@ -40,7 +41,9 @@ def _current(pkg: Package) -> dict[str, tuple[bytes, pl.DataFrame]]:
         res = pkg.resource(name)
         path = pkg.root / res.path
         try:
-            data = path.read_bytes()
+            data = read_data_file(path)
+        except Unreadable as e:
+            raise Refused(f"{res.path} {e}. {NOTHING_WRITTEN}") from None
         except OSError:
             raise Refused(f"{res.path} cannot be read (is it missing?); `dca validate` says more. {NOTHING_WRITTEN}") from None
         parsed = parse_for_rewrite(data, res)

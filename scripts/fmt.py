@@ -13,6 +13,7 @@ from pathlib import Path
 from schema.tableschema import Resource, load_package
 
 from .canonical import canonical_bytes, describe_difference, parse_for_rewrite, same_rows
+from .safe_read import Unreadable, read_data_file
 from .filewrite import Change, recover, replace_files
 
 UNCHANGED, CHANGED, REFUSED = "unchanged", "changed", "refused"
@@ -31,7 +32,9 @@ def format_file(root: Path, resource: Resource) -> FileResult:
     """What `dca fmt` would do to one resource's file (nothing is written here)."""
     path = root / resource.path
     try:
-        old = path.read_bytes()
+        old = read_data_file(path)
+    except Unreadable as e:
+        return FileResult(resource.path, REFUSED, str(e))
     except FileNotFoundError:
         return FileResult(resource.path, REFUSED, "file not found (the package lists it)")
     except OSError as e:
