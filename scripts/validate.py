@@ -232,7 +232,7 @@ def validate_package(root: Path | str, today: dt.date | None = None) -> list[Fin
     # otherwise show as a wrong cell on every row, or stop the checks half-way.
     broken = descriptor_findings(root)
     if broken:
-        return broken
+        return broken + [Finding("datapackage.json", None, None, DATA_SKIPPED, "data-skipped")]
     try:
         pkg = load_package(root)
     except DescriptorError as e:  # pragma: no cover - descriptor_findings reports these first
@@ -261,6 +261,10 @@ def validate_package(root: Path | str, today: dt.date | None = None) -> list[Fin
 
 
 COSMETIC = {"byte-order-mark", "line-endings"}  # the data read fine; `dca fmt` fixes these
+DATA_SKIPPED = (
+    "the data files were not checked yet because the descriptor or a schema has the problems above "
+    "(they say how the data is to be read); fix them and run `dca validate` again"
+)
 RULES_SKIPPED = (
     "the dataset's own rules (parties, sources, dates, ids, duplicates) were not checked yet "
     "because of the problems above; fix them and run `dca validate` again"
