@@ -77,7 +77,7 @@ def layout(pairs, focus: str | None = None, seed: int = 7) -> dict[str, tuple[fl
         pos = nx.spring_layout(g, pos={focus: (0.0, 0.0)}, fixed=[focus], seed=seed, weight="weight",
                                k=1.6 / math.sqrt(g.number_of_nodes()), iterations=200)
     else:
-        pos = nx.spring_layout(g, seed=seed, weight="weight", k=1.8 / math.sqrt(g.number_of_nodes()), iterations=200)
+        return _components(g, seed)
     xs = [p[0] for p in pos.values()]
     ys = [p[1] for p in pos.values()]
     if focus is not None and focus in pos:   # keep the focus in the middle: a square box symmetric around it
@@ -87,6 +87,42 @@ def layout(pairs, focus: str | None = None, seed: int = 7) -> dict[str, tuple[fl
         return {n: (0.5 + (x - fx) / (2 * span_x), 0.5 + (y - fy) / (2 * span_y)) for n, (x, y) in pos.items()}
     lo_x, hi_x, lo_y, hi_y = min(xs), max(xs), min(ys), max(ys)
     return {n: ((x - lo_x) / ((hi_x - lo_x) or 1.0), (y - lo_y) / ((hi_y - lo_y) or 1.0)) for n, (x, y) in pos.items()}
+
+
+def _fit(pos: dict, box: tuple[float, float, float, float]) -> dict[str, tuple[float, float]]:
+    """Positions stretched to fill box (x, y, width, height); a part with no height or width is centred."""
+    x0, y0, w, h = box
+    xs = [p[0] for p in pos.values()]
+    ys = [p[1] for p in pos.values()]
+    sx, sy = max(xs) - min(xs), max(ys) - min(ys)
+    return {n: (x0 + ((x - min(xs)) / sx * w if sx else w / 2), y0 + ((y - min(ys)) / sy * h if sy else h / 2))
+            for n, (x, y) in pos.items()}
+
+
+def _components(g, seed: int) -> dict[str, tuple[float, float]]:
+    """Each connected part laid out on its own (a spring layout pushes separate parts to the far edges):
+    the largest fills the left three quarters, the others are stacked in the strip to its right."""
+    import networkx as nx
+
+    parts = sorted((sorted(c) for c in nx.connected_components(g)), key=lambda c: (-len(c), c[0]))
+
+    def lay(nodes):
+        sub = g.subgraph(nodes)
+        if len(nodes) <= 2:
+            return {n: (float(i), 0.0) for i, n in enumerate(nodes)}
+        return nx.spring_layout(sub, seed=seed, weight="weight", k=1.8 / math.sqrt(len(nodes)), iterations=200)
+
+    if len(parts) == 1:
+        return _fit(lay(parts[0]), (0.0, 0.0, 1.0, 1.0))
+    out = _fit(lay(parts[0]), (0.0, 0.0, 0.76, 1.0))
+    rest = parts[1:]
+    weights = [math.sqrt(len(p)) for p in rest]
+    y = 0.0
+    for p, wgt in zip(rest, weights):
+        h = wgt / sum(weights)
+        out.update(_fit(lay(p), (0.82, y + h * 0.1, 0.18, h * 0.8)))
+        y += h
+    return out
 
 
 def network(pairs, names: dict[str, str], node_href, pair_href, *, types: list[str], chart_id: str = "network",

@@ -147,13 +147,30 @@ class Shape:
         return not self.d
 
 
+def _unwrap(ring):
+    """A ring that crosses the antimeridian (Russia's Chukotka, Fiji) made continuous, then clamped to ±180°,
+    so that it is drawn at the map's edge rather than as a band across the whole map."""
+    out = []
+    shift = 0.0
+    prev = None
+    for lon, lat in ring:
+        if prev is not None:
+            if lon + shift - prev > 180:
+                shift -= 360
+            elif lon + shift - prev < -180:
+                shift += 360
+        prev = lon + shift
+        out.append((prev, lat))
+    return [(min(180.0, max(-180.0, lon)), lat) for lon, lat in out]
+
+
 def _path(polygons) -> str:
     parts = []
     for poly in polygons:
         for ring in poly:
             pts = []
             last = None
-            for lon, lat in ring:
+            for lon, lat in _unwrap(ring):
                 x, y = equal_earth(lon, lat)
                 p = (round(x, 1), round(y, 1))
                 if p != last:
