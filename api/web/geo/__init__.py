@@ -106,10 +106,8 @@ WIDTH = 960.0
 # Equal Earth (Šavrič, Patterson & Jenny 2018): equal-area, so no state looks bigger than it is.
 _A1, _A2, _A3, _A4 = 1.340264, -0.081106, 0.000893, 0.003796
 _M = math.sqrt(3) / 2
-_XMAX = 2.7066297319215575   # x of (180°, 0°) in the unit projection
-_YMAX = 1.3173627591574133   # y of (0°, 90°)
+_XMAX = math.pi / (_M * _A1)   # x of (180°, 0°) in the unit projection (theta = 0 there)
 SCALE = WIDTH / (2 * _XMAX)
-HEIGHT_FULL = 2 * _YMAX * SCALE
 LAT_TOP, LAT_BOTTOM = 84.0, -58.0   # crop: no Antarctica, a little sea above Greenland
 
 
