@@ -98,6 +98,8 @@ def _codebook(mtime_ns: int, figures: str) -> str:
     text = CODEBOOK.read_text(encoding="utf-8")
     md = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
     html = md.render(text)
+    # Aligned table columns come as style attributes, which the pages' CSP refuses: classes instead.
+    html = re.sub(r' style="text-align:(left|right|center)"', r' class="align-\1"', html)
     # Figures are referenced as figures/NAME.png in the Markdown: serve them from /codebook/figures/.
     return re.sub(r'src="figures/([A-Za-z0-9_.-]+\.png)"', lambda m: f'src="{figures}{m.group(1)}"', html)
 
