@@ -61,6 +61,9 @@ def install(app: FastAPI) -> None:
     """Add the pages and their static files to the app (before the API's ``/`` JSON index)."""
     app.include_router(router)
     app.mount("/static", static_app, name="static")
+    from . import geo
+
+    geo.shapes()   # project the map's shapes once, now, rather than on the first visitor's request
 
 
 # --------------------------------------------------------------------------- helpers
@@ -161,7 +164,11 @@ async def index(request: Request) -> Response:
     all_types = vocab.enum("agreements", "agreement_type")
     year_chart = charts.year_type_chart(st.years, st.types, st.counts, all_types=all_types)
     country_chart = charts.country_chart(st.by_country, lambda iso: f"{root}/countries/{quote(iso)}")
-    overview = _overview(state, root, st, await data.pairs(state, stats_filter), all_types=all_types)
+    key = ("web", "overview", root, stats_filter.shape(), tuple(sorted(stats_filter.params().items())))
+    overview = state.cache.get(key)   # the map's paths and the network's layout: computed once per build and filter
+    if overview is None:
+        overview = _overview(state, root, st, await data.pairs(state, stats_filter), all_types=all_types)
+        state.cache.put(key, overview)
 
     page = {}
     if result is not None:
