@@ -1,5 +1,6 @@
-"""The web pages: ``/`` (browse, filter, charts, downloads), ``/agreements/{id}``, ``/countries`` and
-``/countries/{iso3}``, plus ``/agreements/{id}.csv`` and ``/downloads/{path}`` (the build's files).
+"""The web pages: ``/`` (overview, browse, filter, downloads), ``/agreements/{id}``, ``/countries``,
+``/countries/{iso3}``, ``/countries/{a}/{b}`` (a pair), ``/codebook`` and ``/cite``, plus
+``/agreements/{id}.csv`` and ``/downloads/{path}`` (the build's files).
 
 Rendered on the server (they work without JavaScript) from the API's query layer. ``/`` is
 shared with the API's JSON index: browsers (``Accept: text/html``) get the page, every other

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import pytest
 
+from api.web import geo
+
 from .conftest import FIRST_RECORD, browser_missing, requests_made
 from .test_e2e import api, load, wait
 
 pytestmark = pytest.mark.skipif(browser_missing() is not None, reason=str(browser_missing()))
+needs_geometry = pytest.mark.skipif(geo.shapes() is None, reason="api/web/geo/world.json is missing: run make install")
 
 if browser_missing() is None:
     from selenium.webdriver.common.by import By
@@ -28,6 +31,7 @@ def assert_same_origin(driver, live) -> None:
     assert not outside, outside
 
 
+@needs_geometry
 def test_the_map_has_one_shape_per_state_and_its_links_work(browser, live_real):
     d = browser
     requests_made(d)   # drain what earlier tests left in the log
@@ -106,6 +110,7 @@ def test_screenshots_and_nothing_from_elsewhere(browser, live_real, screenshot, 
         d.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
 
 
+@needs_geometry
 def test_the_overview_works_without_javascript(browser_without_js, live_real):
     d = browser_without_js
     requests_made(d)
