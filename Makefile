@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+WORLD  := api/web/geo/world.json
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
@@ -14,7 +15,11 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/pip install --quiet -c constraints.txt -e '.[test]'
 	touch $(STAMP)
 
-install: $(STAMP)
+# The world map's shapes (world-atlas from the npm registry, decoded in Python); see the script.
+$(WORLD): $(STAMP) scripts/install_geometry.sh
+	bash scripts/install_geometry.sh
+
+install: $(STAMP) $(WORLD)
 
 validate: install
 	$(BIN)/dca validate

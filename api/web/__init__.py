@@ -1,10 +1,14 @@
 """The browsable web pages served at ``/`` by the same app as the API (which stays under ``/v1``).
 
-* ``routes``: the pages (front page with table, filters, charts and downloads; one agreement;
-  one country), rendered on the server with Jinja2 (autoescape on) from the API's own query
-  layer (``api.queries``, ``api.listing``), never through HTTP calls to itself.
+* ``routes``: the pages (front page with the overview — world map, timelines, partner network,
+  top pairs — then table, filters and downloads; one agreement; the countries, sortable and
+  filterable; one country with its partner network; a pair of countries on a timeline; the
+  codebook; how to cite), rendered on the server with Jinja2 (autoescape on) from the API's own
+  query layer (``api.queries``, ``api.listing``), never through HTTP calls to itself.
 * ``data``: reading what the pages show, with the API's checks and statements.
-* ``charts``: inline SVG charts computed in Python (no JavaScript, works offline).
+* ``charts``, ``worldmap``, ``network``: inline SVG computed in Python (no JavaScript, works
+  offline); ``geo``: the map's Natural Earth shapes (npm ``world-atlas``, decoded at install time);
+  ``pages``: the countries view, the codebook and the BibTeX entry.
 * ``templates/`` and ``static/`` (one stylesheet, one small script for progressive
   enhancement; no build step, no third-party requests).
 

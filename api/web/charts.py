@@ -166,3 +166,108 @@ def country_chart(by_country: list[tuple[str, str, int]], href, *, chart_id: str
         text = name if len(name) <= 16 else name[:15] + "…"
         chart.rows.append(Row(y, round((right - left) * count / top_value, 2), text, count, href(iso)))
     return chart
+
+
+# --------------------------------------------------------------------------- a pair's timeline
+
+@dataclass
+class Step:
+    x: float
+    status: str
+    tip: str
+
+
+@dataclass
+class Lane:
+    """One agreement of a pair: a line from signing to its last known step, with a mark per status change."""
+
+    y: float
+    x1: float
+    x2: float
+    cls: str
+    text: str
+    href: str
+    tip: str
+    steps: list[Step] = field(default_factory=list)
+
+
+@dataclass
+class Timeline:
+    id: str
+    title: str
+    desc: str
+    width: float
+    height: float
+    plot: tuple[float, float, float, float]
+    lanes: list[Lane] = field(default_factory=list)
+    xticks: list[Tick] = field(default_factory=list)
+    legend: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        return not self.lanes
+
+
+def _year_frac(date: str | None) -> float | None:
+    """A date (YYYY, YYYY-MM or YYYY-MM-DD) as a year with its fraction; None if there is none."""
+    if not date or len(date) < 4 or not date[:4].isdigit():
+        return None
+    y = int(date[:4])
+    m = int(date[5:7]) if len(date) >= 7 and date[5:7].isdigit() else 6
+    d = int(date[8:10]) if len(date) >= 10 and date[8:10].isdigit() else 15
+    return y + (m - 1) / 12 + (d - 1) / 365
+
+
+def pair_timeline(agreements: list[dict], history: dict[str, list[dict]], *, types: list[str], built: str,
+                  href, chart_id: str = "pair-timeline", title: str = "Timeline") -> Timeline:
+    """Each agreement on a time axis: signed (a dot coloured by type), each dated status step (a tick), the
+    line to its end or, for one still running, to the build date. ``history``: agreement_id -> its steps."""
+    lane_h, top = 38.0, 8.0
+    left, right = 8.0, WIDTH * 1.6 - 8.0
+    height = top + lane_h * max(len(agreements), 1) + 26
+    bottom = height - 24
+    t = Timeline(chart_id, title, "Timeline: one line per agreement from its signing to its end or to today, with a "
+                 "mark for each dated change of status.", WIDTH * 1.6, height, (left, top, right, bottom))
+    dates = []
+    for a in agreements:
+        dates += [_year_frac(a.get("signed_on")), _year_frac(a.get("end_on"))]
+        dates += [_year_frac(h.get("status_on")) for h in history.get(a["agreement_id"], [])]
+    dates = [d for d in dates if d is not None]
+    if not dates:
+        return t
+    end = _year_frac(built) or max(dates)
+    y0 = math.floor(min(dates))
+    y1 = math.ceil(max(max(dates), end)) or y0 + 1
+    if y1 <= y0:
+        y1 = y0 + 1
+
+    def x(v: float) -> float:
+        return round(left + (right - left) * (v - y0) / (y1 - y0), 2)
+
+    used = []
+    for i, a in enumerate(agreements):
+        s = _year_frac(a.get("signed_on"))
+        if s is None:
+            continue
+        steps = [h for h in history.get(a["agreement_id"], []) if _year_frac(h.get("status_on")) is not None]
+        stop = _year_frac(a.get("end_on"))
+        if stop is None:
+            stop = end if a.get("status") not in ("expired", "terminated", "superseded", "suspended") else \
+                max([_year_frac(h["status_on"]) for h in steps] + [s])
+        ty = a.get("agreement_type") or "other"
+        if ty not in used:
+            used.append(ty)
+        title_text = a.get("title") or a["agreement_id"]
+        lane = Lane(top + i * lane_h + 22, x(s), x(max(stop, s)), f"c{types.index(ty) if ty in types else 0}",
+                    title_text if len(title_text) <= 70 else title_text[:69] + "…", href(a["agreement_id"]),
+                    f"{title_text}: signed {a.get('signed_on')}, {label(ty)}, now {label(a.get('status') or '')}")
+        for h in steps:
+            st = h.get("agreement_status") or h.get("equipment_status") or ""
+            lane.steps.append(Step(x(_year_frac(h["status_on"])), st,
+                                   f"{h['status_on']}: {label(st) if st else ''} {h.get('description') or ''}".strip()))
+        t.lanes.append(lane)
+    band = (right - left) / (y1 - y0)
+    t.xticks = [Tick(x(y), str(y)) for y in range(y0, y1 + 1)
+                if (y - y0) % max(1, next(s for s in (1, 2, 5, 10, 20, 50) if band * s >= 42)) == 0]
+    t.legend = [(f"c{types.index(ty) if ty in types else 0}", label(ty)) for ty in types if ty in used]
+    return t

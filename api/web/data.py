@@ -20,6 +20,7 @@ from ..params import Checker
 from ..queries import (
     A,
     COUNTRY_COLUMNS,
+    DY,
     CSVREC,
     EQUIPMENT_COLUMNS,
     AgreementFilter,
@@ -36,6 +37,9 @@ from ..queries import (
 from ..downloads import build_files  # noqa: F401 - the pages list the same files as /v1/downloads
 from ..routes.agreements import KIND, LIST_FIELDS, SORTS, agreement_filter
 from ..streaming import CsvEncoder
+from schema.tables import StatusHistory
+
+H = StatusHistory.__table__
 
 if TYPE_CHECKING:  # the open build a request is served from (``api.state.ready``)
     from ..state import Snapshot
@@ -179,13 +183,67 @@ async def party_countries(state: Snapshot) -> list[tuple[str, str]]:
     return [(c["iso3"], c["name"]) for c in await countries_with_agreements(state)]
 
 
-def _year_type(f: AgreementFilter, postgres: bool):
-    """Agreements per (year of signature, type): the by_year of /v1/stats split by type."""
+def _year_type(f: AgreementFilter, postgres: bool, column: str = "agreement_type"):
+    """Agreements per (year of signature, type or instrument): the by_year of /v1/stats split by ``column``."""
     year = func.substr(A.c.signed_on, literal_column("1"), literal_column("4"))
-    stmt = select(year, A.c.agreement_type, func.count()).select_from(A)
+    col = A.c[column]
+    stmt = select(year, col, func.count()).select_from(A)
     if not f.is_empty:
         stmt = stmt.where(A.c.agreement_id.in_(agreement_ids(f, postgres)))
-    return stmt.group_by(year, A.c.agreement_type).order_by(year, A.c.agreement_type)
+    return stmt.group_by(year, col).order_by(year, col)
+
+
+def _status_changes(f: AgreementFilter, postgres: bool):
+    """Dated status steps of agreements (not of equipment) per (year, status reached)."""
+    year = func.substr(H.c.status_on, literal_column("1"), literal_column("4"))
+    stmt = (select(year, H.c.agreement_status, func.count()).select_from(H)
+            .where(H.c.equipment_id.is_(None), H.c.agreement_status.is_not(None)))
+    if not f.is_empty:
+        stmt = stmt.where(H.c.agreement_id.in_(agreement_ids(f, postgres)))
+    return stmt.group_by(year, H.c.agreement_status).order_by(year, H.c.agreement_status)
+
+
+def _pairs(f: AgreementFilter, postgres: bool):
+    """Agreements per (pair of parties, type): the edges of the partner network."""
+    stmt = (select(DY.c.iso3_a, DY.c.iso3_b, A.c.agreement_type, func.count())
+            .select_from(DY.join(A, A.c.agreement_id == DY.c.agreement_id)))
+    if not f.is_empty:
+        stmt = stmt.where(DY.c.agreement_id.in_(agreement_ids(f, postgres)))
+    return stmt.group_by(DY.c.iso3_a, DY.c.iso3_b, A.c.agreement_type).order_by(DY.c.iso3_a, DY.c.iso3_b, A.c.agreement_type)
+
+
+@dataclass
+class Pair:
+    """Two states and the agreements they are both party to (in the filtered set)."""
+
+    a: str
+    b: str
+    total: int
+    by_type: dict[str, int]
+
+    @property
+    def main_type(self) -> str:
+        """The type of most of the pair's agreements (ties: the first in the vocabulary)."""
+        order = vocab.enum("agreements", "agreement_type")
+        return max(self.by_type, key=lambda t: (self.by_type[t], -order.index(t) if t in order else -99))
+
+
+async def pairs(state: Snapshot, f: AgreementFilter) -> list[Pair]:
+    """Every pair of states with agreements together in the filter's set, most agreements first (cached per build)."""
+    key = ("web", "pairs", f.shape(), tuple(sorted(f.params().items())))
+    cached = state.cache.get(key)
+    if cached is not None:
+        return cached
+    db = state.db
+    c = db.compiled(("web", "pairs", f.shape()), lambda: _pairs(f, not db.is_sqlite))
+    found: dict[tuple[str, str], Pair] = {}
+    for a, b, t, n in await db.fetch_all(c, f.params()):
+        p = found.setdefault((a, b), Pair(a, b, 0, {}))
+        p.total += n
+        p.by_type[t] = n
+    result = sorted(found.values(), key=lambda p: (-p.total, p.a, p.b))
+    state.cache.put(key, result)
+    return result
 
 
 @dataclass
@@ -196,6 +254,11 @@ class Stats:
     counts: dict[tuple[str, str], int]   # (year, type) -> count
     by_year: list[tuple[str, int]]
     by_country: list[tuple[str, str, int]]   # iso3, name, count (most first)
+    all_countries: dict[str, int] = field(default_factory=dict)   # iso3 -> agreements, every party (the map)
+    instruments: list[str] = field(default_factory=list)
+    instrument_counts: dict[tuple[str, str], int] = field(default_factory=dict)   # (year, instrument) -> count
+    statuses: list[str] = field(default_factory=list)
+    status_counts: dict[tuple[str, str], int] = field(default_factory=dict)   # (year, status reached) -> steps
 
 
 async def stats(state: Snapshot, f: AgreementFilter, *, top: int = TOP_COUNTRIES) -> Stats:
@@ -223,7 +286,15 @@ async def stats(state: Snapshot, f: AgreementFilter, *, top: int = TOP_COUNTRIES
     types = [t for t in vocab.enum("agreements", "agreement_type") if any(tt == t for _, tt in counts)]
     by_year = [(y, sum(n for (yy, _), n in counts.items() if yy == y)) for y in years]
     by_country = [(iso, state.countries.get(iso) or iso, n) for iso, n in out["country"][:top]]
-    result = Stats(out["total"][0][0], years, types, counts, by_year, by_country)
+    c = db.compiled(("web", "year_instrument", f.shape()), lambda: _year_type(f, pg, "instrument"))
+    inst = {(str(y), t or ""): n for y, t, n in await db.fetch_all(c, params) if y}
+    instruments = [t for t in vocab.enum("agreements", "instrument") if any(tt == t for _, tt in inst)]
+    c = db.compiled(("web", "status_changes", f.shape()), lambda: _status_changes(f, pg))
+    steps = {(str(y), s): n for y, s, n in await db.fetch_all(c, params) if y}
+    statuses = [s for s in vocab.enum("agreements", "status") if any(ss == s for _, ss in steps)]
+    result = Stats(out["total"][0][0], years, types, counts, by_year, by_country,
+                   all_countries={iso: n for iso, n in out["country"]}, instruments=instruments, instrument_counts=inst,
+                   statuses=statuses, status_counts=steps)
     state.cache.put(key, result)
     return result
 
@@ -266,9 +337,10 @@ async def country(state: Snapshot, iso3: str) -> tuple[dict[str, Any], list[dict
     return item, partners
 
 
-def country_filter(state: Snapshot, iso3: str) -> AgreementFilter:
+def country_filter(state: Snapshot, *iso3: str) -> AgreementFilter:
+    """The agreements of one country, or (given two) of a pair: all of them are parties."""
     check = Checker()
-    p = WebQuery(filters={"party": [iso3]}).api_params()
+    p = WebQuery(filters={"party": list(iso3)}).api_params()
     return agreement_filter(state, check, p)
 
 

@@ -1,5 +1,6 @@
-"""The web pages: ``/`` (browse, filter, charts, downloads), ``/agreements/{id}``, ``/countries`` and
-``/countries/{iso3}``, plus ``/agreements/{id}.csv`` and ``/downloads/{path}`` (the build's files).
+"""The web pages: ``/`` (overview, browse, filter, downloads), ``/agreements/{id}``, ``/countries``,
+``/countries/{iso3}``, ``/countries/{a}/{b}`` (a pair), ``/codebook`` and ``/cite``, plus
+``/agreements/{id}.csv`` and ``/downloads/{path}`` (the build's files).
 
 Rendered on the server (they work without JavaScript) from the API's query layer. ``/`` is
 shared with the API's JSON index: browsers (``Accept: text/html``) get the page, every other
@@ -30,7 +31,7 @@ from ..routes import meta as api_meta
 from ..routes.agreements import SORTS
 from ..state import ready
 from ..streaming import CSV
-from . import charts, data
+from . import charts, data, network, pages, worldmap
 from .render import error_page, render, root_of, static_app, wants_html
 
 log = logging.getLogger("api.web")
@@ -63,6 +64,9 @@ def install(app: FastAPI) -> None:
     """Add the pages and their static files to the app (before the API's ``/`` JSON index)."""
     app.include_router(router)
     app.mount("/static", static_app, name="static")
+    from . import geo
+
+    geo.shapes()   # project the map's shapes once, now, rather than on the first visitor's request
 
 
 # --------------------------------------------------------------------------- helpers
@@ -106,6 +110,33 @@ def _build_file_links(request: Request, files: list[dict[str, Any]]) -> tuple[bo
     return data.app_serves(request, "/v1/downloads"), [{**f, "href": f"{root}/downloads/{quote(f['path'])}"} for f in files]
 
 
+def _pair_href(root: str):
+    return lambda a, b: f"{root}/countries/{quote(min(a, b))}/{quote(max(a, b))}"
+
+
+def _overview(state, root: str, st: data.Stats, pairs: list[data.Pair], *, all_types: list[str]) -> dict[str, Any]:
+    """The home page's overview: map, partner network, top pairs and the timelines by type, instrument and status."""
+    href = lambda iso: f"{root}/countries/{quote(iso)}"  # noqa: E731
+    names = state.countries
+    instruments = vocab.enum("agreements", "instrument")
+    statuses = vocab.enum("agreements", "status")
+    seen = sorted({y for y, _ in st.status_counts} | set(st.years))
+    status_years = [f"{y:04d}" for y in range(int(seen[0]), int(seen[-1]) + 1)] if seen else []
+    return {
+        "status_years": status_years,
+        "world": worldmap.world_map(st.all_countries, names, href),
+        "net": network.network(pairs, names, href, _pair_href(root), types=all_types, counts=st.all_countries),
+        "top_pairs": [{"a": p.a, "b": p.b, "name_a": names.get(p.a, p.a), "name_b": names.get(p.b, p.b),
+                       "total": p.total, "href": _pair_href(root)(p.a, p.b)} for p in pairs[:10]],
+        "instrument_chart": charts.year_type_chart(st.years, st.instruments, st.instrument_counts, all_types=instruments,
+                                                   chart_id="chart-instruments", height=190,
+                                                   title="Agreements signed per year, by instrument"),
+        "status_chart": charts.year_type_chart(status_years, st.statuses,
+                                               st.status_counts, all_types=statuses, chart_id="chart-statuses",
+                                               height=190, title="Status changes per year, by status reached"),
+    }
+
+
 # --------------------------------------------------------------------------- pages
 
 @router.get("/")
@@ -136,6 +167,11 @@ async def index(request: Request) -> Response:
     all_types = vocab.enum("agreements", "agreement_type")
     year_chart = charts.year_type_chart(st.years, st.types, st.counts, all_types=all_types)
     country_chart = charts.country_chart(st.by_country, lambda iso: f"{root}/countries/{quote(iso)}")
+    key = ("web", "overview", root, stats_filter.shape(), tuple(sorted(stats_filter.params().items())))
+    overview = state.cache.get(key)   # the map's paths and the network's layout: computed once per build and filter
+    if overview is None:
+        overview = _overview(state, root, st, await data.pairs(state, stats_filter), all_types=all_types)
+        state.cache.put(key, overview)
 
     page = {}
     if result is not None:
@@ -189,6 +225,7 @@ async def index(request: Request) -> Response:
         "downloads_api": api_list,
         "files": files,
         "citation": api_meta.citation(state.info),
+        **overview,
     }, status=status)
 
 
@@ -243,8 +280,13 @@ async def agreement_page(request: Request, agreement_id: str) -> Response:
 @router.get("/countries")
 async def countries_page(request: Request) -> Response:
     state = ready(request)
+    view = pages.CountriesView.read(request.query_params)
     rows = await data.countries_with_agreements(state)
-    return render(request, "countries.html", {"info": state.info, "countries": rows})
+    regions = sorted({r["region"] for r in rows if r.get("region")})
+    shown = view.apply(rows)
+    return render(request, "countries.html", {"info": state.info, "countries": shown, "all_count": len(rows),
+                                              "regions": regions, "view": view,
+                                              "headers": view.headers(f"{root_of(request)}/countries")})
 
 
 @router.get("/countries/{iso3}")
@@ -265,12 +307,18 @@ async def country_page(request: Request, iso3: str) -> Response:
     all_types = vocab.enum("agreements", "agreement_type")
     timeline = charts.year_type_chart(st.years, st.types, st.counts, all_types=all_types, chart_id="chart-timeline",
                                       height=170, title=f"Timeline: agreements of {item['name']} per year, by type")
+    pairs = await data.pairs(state, data.with_sort(f, "signed_on"))
+    net = network.network(pairs, state.countries, lambda iso: f"{root}/countries/{quote(iso)}", _pair_href(root),
+                          types=all_types, chart_id="network", focus=code,
+                          title=f"Partners of {item['name']}")
     return render(request, "country.html", {
         "info": state.info,
         "c": item,
         "partners": partners,
         "result": result,
         "timeline": timeline,
+        "net": net,
+        "pair_href": _pair_href(root),
         "stats": st,
         "all_types": all_types,
         "browse_url": f"{root}/?" + _api_query([("party", code)]),
@@ -298,3 +346,75 @@ async def build_file(request: Request, path: str) -> Response:
         del response.headers[name]
     return response
 
+
+
+@router.get("/countries/{iso_a}/{iso_b}")
+async def pair_page(request: Request, iso_a: str, iso_b: str) -> Response:
+    """Every agreement between two states on a timeline, with their equipment and statuses."""
+    state = ready(request)
+    root = root_of(request)
+    a, b = iso_a.strip().upper(), iso_b.strip().upper()
+    for code in (a, b):
+        if code not in state.countries:
+            return error_page(request, 404, f"There is no country with the code “{code}”. "
+                                            "Country codes are ISO 3166-1 alpha-3, such as PAK or RUS.")
+    if a == b:
+        return error_page(request, 404, f"A pair needs two different countries; both codes are “{a}”.")
+    if (a, b) != (iso_a, iso_b) or a > b:
+        return RedirectResponse(f"{root}/countries/{quote(min(a, b))}/{quote(max(a, b))}", status_code=301)
+    f = data.with_sort(data.country_filter(state, a, b), "signed_on")
+    result = await data.list_agreements(request, state, f, data.COUNTRY_PAGE_LIMIT, None)
+    docs = [await data.agreement(state, i["agreement_id"]) for i in result.items]
+    history = {d["agreement_id"]: sorted([h for h in d.get("status_history") or []],
+                                         key=lambda h: (h.get("status_on") or "", h.get("history_id") or ""))
+               for d in docs if d}
+    all_types = vocab.enum("agreements", "agreement_type")
+    names = (state.countries[a], state.countries[b])
+    timeline = charts.pair_timeline(result.items, history, types=all_types, built=(state.info.built_at or "")[:10],
+                                    href=lambda aid: f"{root}/agreements/{quote(aid)}",
+                                    title=f"Agreements of {names[0]} and {names[1]} over time")
+    rows = [_row(i, result.equipment) for i in result.items]
+    return render(request, "pair.html", {
+        "info": state.info,
+        "a": a, "b": b, "name_a": names[0], "name_b": names[1],
+        "result": result,
+        "rows": rows,
+        "history": history,
+        "timeline": timeline,
+        "browse_url": f"{root}/?" + _api_query([("party", a), ("party", b)]),
+        "csv_url": f"{root}/v1/agreements?" + _api_query([("party", a), ("party", b), ("sort", "signed_on")],
+                                                         format="csv", limit="all"),
+    })
+
+
+@router.get("/codebook")
+async def codebook_page(request: Request) -> Response:
+    """The codebook (docs/codebook.md, generated by ``dca codebook``) as a page of the site."""
+    state = ready(request)
+    body = pages.codebook_html(f"{root_of(request)}/codebook/figures/")
+    if body is None:
+        return error_page(request, 404, "The codebook is not on this server: run `dca codebook` in the project.")
+    return render(request, "codebook.html", {"info": state.info, "body": body})
+
+
+@router.get("/codebook/figures/{name}")
+async def codebook_figure(request: Request, name: str) -> Response:
+    path = pages.figure_path(name)
+    if path is None:
+        return error_page(request, 404, f"There is no codebook figure called “{name}”.")
+    return FileResponse(path, media_type="image/png")
+
+
+@router.get("/cite")
+async def cite_page(request: Request) -> Response:
+    """How to cite the dataset: the recommended citation, BibTeX, the version and content hash."""
+    state = ready(request)
+    info = state.info
+    base = str(request.base_url).rstrip("/")
+    return render(request, "cite.html", {
+        "info": info,
+        "citation": api_meta.citation(info),
+        "bibtex": pages.bibtex(info, base + "/"),
+        "cff_authors": pages.cff_authors(),
+        "meta_url": f"{root_of(request)}/v1/meta",
+    })

@@ -275,7 +275,8 @@ def browser(tmp_path_factory, outside):
     opts.add_argument(f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}")
     # Loopback (the app) is reached directly; any other host goes to the recording stub.
     opts.add_argument(f"--proxy-server=http://127.0.0.1:{outside.port}")
-    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    # The performance log has every network request the page made (Network.requestWillBeSent).
+    opts.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
     service = Service(executable_path=str(CHROMEDRIVER), log_output=str(tmp_path_factory.mktemp("chromedriver") / "log"))
     driver = webdriver.Chrome(service=service, options=opts)
     driver.set_page_load_timeout(60)
@@ -310,3 +311,42 @@ def screenshot(browser):
         return path
 
     return take
+
+
+@pytest.fixture(scope="session")
+def browser_without_js(tmp_path_factory, outside):
+    """Headless Chromium with JavaScript switched off, to show that the pages work without it."""
+    reason = browser_missing()
+    if reason:
+        pytest.skip(reason)
+    os.environ["SE_OFFLINE"] = "true"
+    os.environ["SE_AVOID_STATS"] = "true"
+    from selenium import webdriver
+    from selenium.webdriver.chrome.options import Options
+    from selenium.webdriver.chrome.service import Service
+
+    opts = Options()
+    opts.binary_location = str(CHROMIUM)
+    for flag in CHROMIUM_FLAGS:
+        opts.add_argument(flag)
+    opts.add_argument(f"--user-data-dir={tmp_path_factory.mktemp('chromium-nojs')}")
+    opts.add_argument(f"--proxy-server=http://127.0.0.1:{outside.port}")
+    opts.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
+    opts.add_experimental_option("prefs", {"profile.managed_default_content_settings.javascript": 2})
+    driver = webdriver.Chrome(service=Service(executable_path=str(CHROMEDRIVER)), options=opts)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def requests_made(driver) -> list[str]:
+    """The URLs of every request the browser sent since the last call (from its performance log, which this drains)."""
+    import json
+
+    urls = []
+    for entry in driver.get_log("performance"):
+        msg = json.loads(entry["message"])["message"]
+        if msg.get("method") == "Network.requestWillBeSent":
+            urls.append(msg["params"]["request"]["url"])
+    return urls

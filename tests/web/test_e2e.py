@@ -207,28 +207,6 @@ def test_script_in_a_title_shows_as_text(browser, live_xss, screenshot):
         d.switch_to.alert.text  # noqa: B018
 
 
-@pytest.fixture(scope="module")
-def browser_without_js(tmp_path_factory, outside):
-    from selenium import webdriver
-    from selenium.webdriver.chrome.options import Options
-    from selenium.webdriver.chrome.service import Service
-
-    from .conftest import CHROMEDRIVER, CHROMIUM, CHROMIUM_FLAGS
-
-    opts = Options()
-    opts.binary_location = str(CHROMIUM)
-    for flag in CHROMIUM_FLAGS:
-        opts.add_argument(flag)
-    opts.add_argument(f"--user-data-dir={tmp_path_factory.mktemp('chromium-nojs')}")
-    opts.add_argument(f"--proxy-server=http://127.0.0.1:{outside.port}")
-    opts.add_experimental_option("prefs", {"profile.managed_default_content_settings.javascript": 2})
-    driver = webdriver.Chrome(service=Service(executable_path=str(CHROMEDRIVER)), options=opts)
-    try:
-        yield driver
-    finally:
-        driver.quit()
-
-
 def test_works_without_javascript(browser_without_js, live_real):
     d = browser_without_js
     load(d, live_real.url + "/", "table.records")
