@@ -26,6 +26,13 @@ class Rule:
     message: pl.Expr
 
 
+def currency_codes() -> list[str]:
+    """ISO 4217 alphabetic codes, from pycountry's copy of the standard (not a hand-kept list)."""
+    import pycountry
+
+    return sorted(c.alpha_3 for c in pycountry.currencies)
+
+
 def _lit(s: str) -> pl.Expr:
     return pl.lit(s, dtype=pl.Utf8)
 
@@ -212,6 +219,10 @@ def rules(package, today: dt.date | None = None) -> list[Rule]:
     ]
     R += [
         _child_id_rule("equipment", "equipment_id", "e"),
+        Rule("equipment", "value_currency", "rule-currency",
+             pl.col("value_currency").is_null() | pl.col("value_currency").is_in(currency_codes()),
+             pl.concat_str([_q("value_currency"), _lit(" is not an ISO 4217 currency code; give the code of the currency the source states "
+                                                       "the value in (e.g. USD, EUR, RUB, INR)")])),
         Rule("equipment", "supplier_iso3", "rule-party",
              (pl.col("_supplier_party") & pl.col("_recipient_party")) | pl.col("non_party_reason").is_not_null(),
              pl.concat_str([_lit("supplier "), _q("supplier_iso3"), _lit(" or recipient "), _q("recipient_iso3"),

@@ -72,6 +72,7 @@ def read_frames(pkg: Package) -> dict[str, pl.DataFrame]:
     for r in pkg.resources:
         df = pl.read_csv(pkg.root / r.path, infer_schema=False, encoding="utf8")
         casts = [pl.col(f.name).cast(pl.Int64) for f in r.fields if f.type == "integer"]
+        casts += [pl.col(f.name).cast(pl.Float64) for f in r.fields if f.type == "number"]
         frames[r.name] = df.with_columns(casts) if casts else df
     return frames
 

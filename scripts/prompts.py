@@ -52,7 +52,7 @@ class Asker:
 
     def label(self, f: Field, prefix: str, required: bool | None = None) -> str:
         required = f.required if required is None else required
-        hint = "name or code" if f.constraints.get("pattern") == "^[A-Z]{3}$" else fieldcheck.format_hint(f)
+        hint = "name or code" if f.name.endswith("iso3") else fieldcheck.format_hint(f)
         label = f"{prefix} {_lower_first(f.title)}" if prefix else f.title
         if hint:
             label += f" ({hint})"

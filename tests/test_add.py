@@ -360,6 +360,7 @@ PROMPTED = [
     "2015-03-01", "3", "", "",            # source 2: url, no citation, title, publisher; published; news; an independent origin
     "n",                                  # no other source
     "y", "Test-Copter 9", "helicopter", "Russia", "KOR", "4", "contracted", "", "", "1",
+    "", "", "", "",                       # condition, deal value, currency, year (optional)
     "n",                                  # no other equipment item
     "y", "1", "2015-02", "contracted", "Synthetic step: contract.", "1",
     "n",                                  # no other step
