@@ -252,6 +252,16 @@ def build_package(root: Path, out: Path, progress: Progress = None, database_url
 
         write_exports(pkg, stage / "exports")
         # --- end of researcher exports ---
+        # --- what depends on the data is generated here (and by dca release), never in a
+        # data pull request: build/docs/ has the codebook, its figures and the coverage block ---
+        say("writing the codebook and the coverage statement…")
+        from .codebook import render_codebook
+        from .coverage import coverage_markdown
+
+        for rel, data in render_codebook(pkg.root).items():
+            (stage / "docs" / rel).parent.mkdir(parents=True, exist_ok=True)
+            (stage / "docs" / rel).write_bytes(data)
+        (stage / "docs" / "coverage.md").write_text(coverage_markdown(pkg.root) + "\n", encoding="utf-8")
         if database_url:
             from .pgload import load_postgres
 
