@@ -225,8 +225,12 @@ def rules(package, today: dt.date | None = None) -> list[Rule]:
                                                        "the value in (e.g. USD, EUR, RUB, INR)")])),
         Rule("equipment", "supplier_iso3", "rule-party",
              (pl.col("_supplier_party") & pl.col("_recipient_party")) | pl.col("non_party_reason").is_not_null(),
-             pl.concat_str([_lit("supplier "), _q("supplier_iso3"), _lit(" or recipient "), _q("recipient_iso3"),
-                            _lit(" is not a party to "), _q("agreement_id"), _lit("; correct the code, or say why in non_party_reason")])),
+             pl.concat_str([
+                 pl.when(~pl.col("_supplier_party") & ~pl.col("_recipient_party"))
+                 .then(pl.concat_str([_lit("neither supplier "), _q("supplier_iso3"), _lit(" nor recipient "), _q("recipient_iso3"), _lit(" is")]))
+                 .when(~pl.col("_supplier_party")).then(pl.concat_str([_lit("the supplier "), _q("supplier_iso3"), _lit(" is")]))
+                 .otherwise(pl.concat_str([_lit("the recipient "), _q("recipient_iso3"), _lit(" is")])),
+                 _lit(" not a party to "), _q("agreement_id"), _lit("; correct the code, or say why in non_party_reason")])),
         Rule("equipment", "source_id", "rule-source-owner",
              pl.col("_source_agreement").is_null() | (pl.col("_source_agreement") == pl.col("agreement_id")),
              pl.concat_str([_q("source_id"), _lit(" is a source of "), _q("_source_agreement"), _lit(", not of "), _q("agreement_id"),

@@ -475,3 +475,51 @@ def test_template_of_the_real_package_lists_its_vocabularies():
 def test_add_outside_a_package_is_a_message(tmp_path):
     result = runner.invoke(app, ["add", str(tmp_path), "--template"])
     assert result.exit_code == 2 and "no datapackage.json" in result.output
+
+
+# --- findings about the record being added are placed in the record ----------------------
+
+
+def test_from_findings_name_the_place_in_the_record_file(pkg, tmp_path):
+    rec = record()
+    rec["equipment"][0]["supplier"] = "France"  # a country, but not a party to the agreement
+    before = snapshot(pkg)
+    result = add(pkg, "--from", str(write_yaml(tmp_path, rec, "my-agreement.yaml")))
+    assert result.exit_code == 1
+    assert result.output == (
+        "Agreement id: pak-rus-2015-06-01\n"
+        "The record was not added: with it, the package would have these problems (those of your record named by "
+        "section and number, as in the record; any others by file and row, with the new rows in place):\n"
+        "my-agreement.yaml (1 problem)\n"
+        "  my-agreement.yaml: equipment 1, supplier: the supplier 'FRA' is not a party to 'pak-rus-2015-06-01'; "
+        "correct the code, or say why in non_party_reason\n"
+        "\n"
+        "1 problem in 1 file.\n"
+        "Nothing was written; the dataset is unchanged.\n"
+    )
+    assert snapshot(pkg) == before
+
+
+@pytest.mark.parametrize("typed, meant", [("MRC", "MAR"), ("Morocco", "MAR"), ("EGT", "EGY"), ("India", "IND"), ("GER", "DEU")])
+def test_likely_country_for_a_value_typed_where_a_code_belongs(countries, typed, meant):
+    assert [c.iso3 for c in countries.likely(typed)] == [meant]
+
+
+def test_no_country_is_suggested_when_none_is_likely(countries):
+    assert countries.likely("XQZ") == []
+
+
+def test_deal_value_and_condition_are_recorded_and_checked(pkg, tmp_path):
+    rec = record()
+    rec["equipment"][0].update(condition="used", value_amount=250000000, value_currency="usd", value_year=2015)
+    result = add(pkg, "--from", str(write_yaml(tmp_path, rec)))
+    assert result.exit_code == 1 and "'usd' is not an ISO 4217 currency code; did you mean 'USD'?" in result.output
+    rec["equipment"][0]["value_currency"] = "USD"
+    result = add(pkg, "--from", str(write_yaml(tmp_path, rec)))
+    assert result.exit_code == 0, result.output
+    (e,) = [r for r in rows(pkg, "equipment.csv") if r["agreement_id"] == "pak-rus-2015-06-01"]
+    assert (e["condition"], e["value_amount"], e["value_currency"], e["value_year"]) == ("used", "250000000", "USD", "2015")
+    rec["equipment"][0].update(condition="refurbished", value_currency="XYZ")
+    result = add(pkg, "--from", str(write_yaml(tmp_path, rec, "other.yaml")))
+    assert "'refurbished' is not one of: new, used, upgraded" in result.output
+    assert "'XYZ' is not an ISO 4217 currency code" in result.output
