@@ -228,7 +228,7 @@ REFUSALS = [
     (_unknown_key, "agreement: 'signed' is not a field here"),
     (_duplicate_by_date, "fra-ind-2001-05-06: same parties (FRA, IND), signed 14 days apart (2001-05-06 and 2001-05-20)"),
     (_duplicate_by_title, "deu-nor-1999: same title ('Synthetic Test Agreement C')"),
-    (_status_before_signature, "dataset/agreements.csv:5: status_as_of: '2015-05-01' is before the signing date '2015-06-01'"),
+    (_status_before_signature, "record.yaml: agreement, status_as_of: '2015-05-01' is before the signing date '2015-06-01'"),
     (_future, "is in the future"),
 ]
 
@@ -364,6 +364,7 @@ PROMPTED = [
     "n",                                  # no other equipment item
     "y", "1", "2015-02", "contracted", "Synthetic step: contract.", "1",
     "n",                                  # no other step
+    "",                                   # the review: the answers are right
     "y",                                  # write
 ]
 
@@ -523,3 +524,19 @@ def test_deal_value_and_condition_are_recorded_and_checked(pkg, tmp_path):
     result = add(pkg, "--from", str(write_yaml(tmp_path, rec, "other.yaml")))
     assert "'refurbished' is not one of: new, used, upgraded" in result.output
     assert "'XYZ' is not an ISO 4217 currency code" in result.output
+
+
+def test_prompted_answers_can_be_corrected_before_writing(pkg):
+    lines = PROMPTED[:-2] + ["1", "Synthetic Test Agreement Corrected", "99", "", "y"]
+    result = add(pkg, input="\n".join(lines) + "\n")
+    assert result.exit_code == 0, result.output
+    assert "   1. Agreement: title: Synthetic Test Agreement Prompted" in result.output
+    assert "   1. Agreement: title: Synthetic Test Agreement Corrected" in result.output
+    assert "Type one of the numbers 1-" in result.output  # 99 is explained, not a crash
+    a = {r["agreement_id"]: r for r in rows(pkg, "agreements.csv")}["kor-rus-2015-02"]
+    assert a["title"] == "Synthetic Test Agreement Corrected"
+
+
+def test_url_question_says_a_reference_is_asked_when_there_is_none(pkg):
+    result = add(pkg, input="\n".join(PROMPTED) + "\n")
+    assert "URL (starting with https:// or http://) [Enter if it has none; a full reference is asked next]" in result.output
