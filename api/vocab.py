@@ -7,7 +7,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from schema.tableschema import Field, load_package, load_schema
+from schema.tableschema import Field, load_package, load_schema, parse_categories
 
 SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schema"
 
@@ -23,7 +23,8 @@ def fields() -> dict[str, dict[str, Field]]:
     for path in sorted(SCHEMA_DIR.glob("*.schema.json")):
         schema = load_schema(path)
         out[path.name.split(".")[0]] = {
-            f["name"]: Field(f["name"], f.get("type", "string"), f.get("title", f["name"]), f.get("description", ""), f.get("constraints", {}))
+            f["name"]: Field(f["name"], f.get("type", "string"), f.get("title", f["name"]), f.get("description", ""), f.get("constraints", {}),
+                               parse_categories(f))
             for f in schema.get("fields", [])
         }
     return out

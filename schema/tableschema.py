@@ -24,6 +24,9 @@ class Field:
     title: str
     description: str
     constraints: dict[str, Any]
+    # Data Package v2 `categories`: [{"value": code, "label": short label}, ...]. The vocabulary's source;
+    # `constraints.enum` repeats the codes because the reference validator (frictionless 5) checks only that.
+    categories: tuple[tuple[str, str], ...] = ()
 
     @property
     def required(self) -> bool:
@@ -31,7 +34,14 @@ class Field:
 
     @property
     def enum(self) -> list[str] | None:
+        """The allowed codes, in the order of `categories` (or of `constraints.enum` for a schema without them)."""
+        if self.categories:
+            return [value for value, _ in self.categories]
         return self.constraints.get("enum")
+
+    def labels(self) -> dict[str, str]:
+        """Each code's label from `categories` (what Stata value labels show); empty without categories."""
+        return dict(self.categories)
 
     def definitions(self) -> dict[str, str]:
         """Definitions of the vocabulary codes, parsed from the description."""
@@ -87,6 +97,18 @@ class Package:
             if r.name == name:
                 return r
         raise KeyError(name)
+
+
+def parse_categories(field: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+    """A field's `categories` as (value, label) pairs. Both v2 forms are read: a list of values (each its own
+    label) or a list of {"value", "label"} objects."""
+    out = []
+    for c in field.get("categories") or []:
+        if isinstance(c, dict):
+            out.append((str(c["value"]), str(c.get("label", c["value"]))))
+        else:
+            out.append((str(c), str(c)))
+    return tuple(out)
 
 
 class DescriptorError(Exception):
@@ -146,6 +168,7 @@ def load_package(root: Path | str) -> Package:
                 title=f.get("title", f["name"]),
                 description=f.get("description", ""),
                 constraints=f.get("constraints", {}),
+                categories=parse_categories(f),
             )
             for f in schema.get("fields", [])
         ]

@@ -162,9 +162,9 @@ def _check_or_write(target: Path, text: str, check: bool, command: str, what: st
 
 # --- researcher exports, codebook and release (scripts/export.py, codebook.py, release.py) ---
 
-class StartYear(str, Enum):
-    signing = "signing"
-    entry = "entry"
+class CountRule(str, Enum):
+    until_ended = "until-ended"
+    attested = "attested"
 
 
 def _out_dir(out: Path, root: Path, path: Optional[Path], package: Optional[Path]) -> Path:
@@ -188,17 +188,20 @@ def export(
     path: Optional[Path] = PathArg,
     package: Optional[Path] = PackageOpt,
     out: Path = typer.Option(Path("build/exports"), "--out", "-o", help="Output folder (replaced atomically)."),
-    directed: bool = typer.Option(False, "--directed", help="Dyads and dyad-years in both directions (A-B and B-A)."),
-    start: StartYear = typer.Option(StartYear.signing, "--start", help="Dyad-years start at signing, or at entry into force where known."),
-    year_from: Optional[int] = typer.Option(None, "--from", help="First year of dyad_years (default: the earliest)."),
-    year_to: Optional[int] = typer.Option(None, "--to", help="Last year of dyad_years (default: the latest)."),
+    rule: CountRule = typer.Option(
+        CountRule.until_ended, "--rule",
+        help="until-ended: an agreement with no known end counts through the last year the release covers (the "
+             "convention); attested: only through the year its status is last attested."),
+    year_from: Optional[int] = typer.Option(None, "--from", help="First year of the dyad-year tables (default: the earliest)."),
+    year_to: Optional[int] = typer.Option(None, "--to", help="Last year of the dyad-year tables (default: the latest)."),
+    full_panel: bool = typer.Option(False, "--full-panel", help="Also dyad_years_full: every pair of COW states in every year, zeros included (Parquet and Stata)."),
 ) -> None:
-    """Write the researcher exports (flat, dyads, dyad-years as CSV, Parquet and Stata) with their data package."""
+    """Write the researcher exports (flat, dyads, dyad-years, undirected and directed, as CSV, Parquet and Stata) with their data package."""
     from .export import ExportError, ExportOptions, export_package
 
     root = _package_root(path, package)
     try:
-        options = ExportOptions(directed=directed, start=start.value, year_from=year_from, year_to=year_to)
+        options = ExportOptions(rule=rule.value, year_from=year_from, year_to=year_to, full_panel=full_panel)
     except ExportError as e:
         typer.echo(f"error: {e}", err=True)
         raise typer.Exit(2)

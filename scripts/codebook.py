@@ -26,7 +26,8 @@ import yaml
 from schema.tableschema import Field, Package, Resource, load_package
 
 from . import figures
-from .export_columns import EXPORTS, PRIMARY_KEYS, TITLES, dyad_year_rules, one_row_per
+from .export_columns import (ALL_EXPORTS, EXPORTS, FULL_PANEL_FORMATS, PRIMARY_KEYS, RULES, SORT_ORDER, TITLES,
+                             dyad_year_rules, one_row_per)
 
 csv.field_size_limit(16 * 1024 * 1024)
 
@@ -228,8 +229,8 @@ def _files_section(data: _Data) -> list[str]:
         "",
         _table(["resource", "file", "what it holds", "rows", "primary key"], rows, ["l", "l", "l", "r", "l"]),
         "",
-        "Researcher exports derived from these files (flat, dyadic and dyad-year tables as CSV, Parquet and "
-        "Stata) are described under [Researcher exports](#researcher-exports).",
+        "Researcher exports derived from these files (flat, dyadic and dyad-year tables, undirected and directed, "
+        "as CSV, Parquet and Stata) are described under [Researcher exports](#researcher-exports).",
         "",
     ]
 
@@ -248,7 +249,11 @@ def _missing_section() -> list[str]:
         "an invented month or day; `signed_precision` states the precision of `signed_on`. `status_as_of` is always "
         "a full date.",
         "- Countries without a Correlates of War code keep `cow_code` and `cow_abbr` empty, and so do the COW "
-        "columns of the exports: no code is ever invented.",
+        "columns of the exports (and the slot of such a party in the export's party lists): no code is ever "
+        "invented. Every state of COW's state list that is an ISO 3166-1 country has its code: from the countrycode "
+        "package, or, where that package lacks it, from `scripts/cow_overrides.csv`, each row of which cites the COW "
+        "list (Serbia: 345, YUG, which COW uses for Yugoslavia and its continuation). Kosovo (347) is in the COW "
+        "state system but has no ISO 3166-1 code, so it cannot be a party here; it is in the full dyad-year panel.",
         "- In the exports, a missing value is an empty cell in CSV, a null in Parquet, and in Stata a numeric "
         "missing value (`.`) for numbers and an empty string for text.",
         "",
@@ -382,68 +387,94 @@ def _resource_section(data: _Data, r: Resource) -> list[str]:
         out += [f"#### Vocabulary: {r.name}.{f.name}", ""]
         if source:
             out += [f"The codes and definitions of `{source}`.", ""]
-        vrows = [[f"`{code}`", defs.get(code, ""), counts.get(code, 0), _pct(counts.get(code, 0), n)] for code in f.enum]
+        labels = f.labels()
+        vrows = [[f"`{code}`", labels.get(code, ""), defs.get(code, ""), counts.get(code, 0), _pct(counts.get(code, 0), n)]
+                 for code in f.enum]
         if not f.required:
-            vrows.append(["(empty)", "no value (see the field's description)", counts.get("", 0), _pct(counts.get("", 0), n)])
-        out += [_table(["code", "definition", "rows", "share"], vrows, ["l", "l", "r", "r"]), ""]
+            vrows.append(["(empty)", "", "no value (see the field's description)", counts.get("", 0), _pct(counts.get("", 0), n)])
+        out += [_table(["code", "label", "definition", "rows", "share"], vrows, ["l", "l", "l", "r", "r"]), ""]
     return out
 
 
 def _exports_section(pkg: Package) -> list[str]:
+    rules = ", ".join(f"`{r}`" for r in RULES)
     out = [
         "## Researcher exports",
         "",
         "`dca build` also writes `build/exports/`, and `dca export` writes it on its own "
-        "(`dca export [PATH] [--out build/exports] [--directed] [--start signing|entry] [--from Y] [--to Y]`). "
-        "Every table comes in three formats with the same rows and columns:",
+        f"(`dca export [PATH] [--out build/exports] [--rule {'|'.join(RULES)}] [--from Y] [--to Y] [--full-panel]`). "
+        "Every build, every release bundle and the API's `/v1/downloads` carry the same five tables - "
+        + ", ".join(f"`{n}`" for n in EXPORTS) + " - each in three formats with the same rows and columns:",
         "",
-        "- **CSV** (`.csv`): UTF-8, comma-separated, header row, LF line endings; an empty cell is a missing value.",
-        "- **Parquet** (`.parquet`): typed columns (text, 64-bit integers, dates), nulls for missing values.",
+        "- **Parquet** (`.parquet`) is the format that keeps every type exactly: text, 64-bit integers and dates as "
+        "typed columns, nulls for missing values, each column titled in its metadata. In R `arrow::read_parquet(\"dyad_years.parquet\")`, "
+        "in Python `pandas.read_parquet` or `polars.read_parquet`.",
+        "- **CSV** (`.csv`): UTF-8, comma-separated, header row, LF line endings; an empty cell is a missing value, and "
+        "nothing else is. Read it so that empty cells become missing in text columns too: in R "
+        "`read.csv(\"dyad_years.csv\", na.strings = \"\", encoding = \"UTF-8\")` (without `na.strings = \"\"` an empty "
+        "text cell stays `\"\"`); in Python `pandas.read_csv(\"dyad_years.csv\", keep_default_na=False, na_values=[\"\"])`; "
+        "in Stata `import delimited using dyad_years.csv, clear varnames(1) encoding(utf-8)`. Integer columns read as "
+        "numbers, dates as text.",
         "- **Stata** (`.dta`, format 118 for Stata 14 or later; in R `haven::read_dta`): integers as numeric "
         "variables with missing values (`.`), text as `str#` (or `strL` when longer than 2045 bytes) with empty "
         "strings for missing values, dates (`status_as_of`) as Stata dates (`%td`); every variable is labelled "
-        "with its title.",
+        "with its title. Every coded variable carries value labels: a vocabulary column (`agreement_type`, "
+        "`status`, `signed_precision`) is stored as its code's position in the vocabulary (1, 2, ...) labelled with the "
+        "code's label from the schema's `categories`, and 0/1 flags (`assumed`) are labelled No/Yes. In Stata `tab status` "
+        "shows the labels and `decode status, gen(status_str)` gives the text; in R `haven::as_factor()`.",
         "",
         "`build/exports/datapackage.json` describes every file as a resource of its own: each CSV with its Table "
-        "Schema (the column tables below), the Parquet and Stata files with their format, size and SHA-256 "
-        "checksum; it passes `frictionless validate`. The options a set of exports was made with are recorded in "
-        "it (`dca_export_options`). The build's SQLite database (`build/dca.sqlite`, every resource as a table plus "
-        "precomputed lookups) is a download too; the API lists all of these files, with size, checksum and "
-        "format, at `/v1/downloads`.",
+        "Schema (the column tables below; a coded column has its vocabulary as Data Package v2 `categories` with "
+        "labels, and as `enum`), the Parquet and Stata files with their format, size and SHA-256 checksum; it passes "
+        "`frictionless validate`. The options a set of exports was made with are recorded in it "
+        "(`dca_export_options`), and so is the last year the release covers (`dca_coverage`). The build's SQLite "
+        "database (`build/dca.sqlite`, every resource as a table plus precomputed lookups) is a download too; the API "
+        "lists all of these files, with size, checksum and format, at `/v1/downloads`.",
         "",
-        "Every export carries Correlates of War codes next to ISO3 codes. Rows are sorted (by `agreement_id`; "
-        "dyads by `agreement_id`, `iso3_a`, `iso3_b`; dyad-years by `iso3_a`, `iso3_b`, `year`) and columns are in "
-        "the fixed order below, so that the files of one version are the same byte for byte wherever they are built.",
+        "Every export carries Correlates of War codes next to ISO3 codes: dyads and dyad-years have `ccode1` and "
+        "`ccode2` with `ccode1 < ccode2` (the COW convention) beside the ISO3-ordered pair `iso3_a`, `iso3_b`, so "
+        "they merge with COW-keyed country-year data on (`ccode1`, `year`) and (`ccode2`, `year`) without repair. "
+        "In R: `merge(merge(dy, cy, by.x = c(\"ccode1\", \"year\"), by.y = c(\"ccode\", \"year\"), all.x = TRUE), cy, "
+        "by.x = c(\"ccode2\", \"year\"), by.y = c(\"ccode\", \"year\"), all.x = TRUE, suffixes = c(\"_1\", \"_2\"))`; in "
+        "Stata, with a country-year file keyed by `ccode year`: `rename ccode1 ccode` then "
+        "`merge m:1 ccode year using countryyear, keep(master match)`, and the same for `ccode2`. Rows are sorted "
+        "(" + "; ".join(f"{n} by {SORT_ORDER[n]}" for n in ALL_EXPORTS) + ") and columns are in the fixed order "
+        "below, so that the files of one version are the same byte for byte wherever they are built.",
         "",
         "Lists inside a cell are separated by `;` without spaces (for example `BRA;CHL;PER`), except "
-        "`equipment_summary`, whose items are separated by `; `. In R, `strsplit(x, \";\")`; in Stata, `split x, "
-        "parse(;)`.",
+        "`equipment_summary`, whose items are separated by `; `. The party lists of agreements_flat "
+        "(`parties_iso3`, `parties_cow_code`, `parties_cow_abbr`, `parties_names`) all follow the order of "
+        "`parties_iso3`, with an empty slot for a party that has no code (`220;;750`), so that the i-th items of each "
+        "name the same country. In Python `x.split(\";\")` keeps every slot; in R `strsplit(x, \";\", fixed = TRUE)` "
+        "drops one trailing empty slot, so split `paste0(x, \";\")` instead; in Stata `split x, parse(;)`.",
         "",
         "### Dyad-year rules",
+        "",
+        f"Rule names for `--rule`: {rules} (the default is `{RULES[0]}`).",
         "",
     ]
     out += [f"{i}. {rule}" for i, rule in enumerate(dyad_year_rules(), start=1)]
     out += [""]
-    files = {"agreements_flat": "agreements_flat", "dyads": "dyads", "dyad_years": "dyad_years"}
-    for name, columns in EXPORTS.items():
+    for name, columns in ALL_EXPORTS.items():
+        formats = ("csv", "parquet", "dta") if name in EXPORTS else FULL_PANEL_FORMATS
         out += [
             f"### {name}",
             "",
             f"{TITLES[name]}. {one_row_per(name)}",
             "",
-            f"- Files: `{files[name]}.csv`, `{files[name]}.parquet`, `{files[name]}.dta`",
+            "- Files: " + ", ".join(f"`{name}.{fmt}`" for fmt in formats),
             f"- Primary key: {', '.join(f'`{k}`' for k in PRIMARY_KEYS[name])}",
+            "",
         ]
-        if name == "dyads":
-            out.append("- With `--directed`: " + one_row_per(name, directed=True))
-        if name == "dyad_years":
-            out.append("- With `--directed`: " + one_row_per(name, directed=True))
-        out.append("")
         rows = []
         for i, c in enumerate(columns, start=1):
             desc = c.description
             if c.mirrors:
                 desc = (desc + " " if desc else "") + f"Copied from `{c.mirrors}` (see above)."
+            vocab = c.vocabulary(pkg)
+            if vocab:
+                desc += " Stata value labels: " + ", ".join(
+                    f"{k if isinstance(code, str) else code} = {label}" for k, (code, label) in enumerate(vocab, start=1)) + "."
             rows.append([i, f"`{c.name}`", c.type, "yes" if c.is_required(pkg) else "", c.title, desc])
         out += [_table(["#", "column", "type", "required", "Stata label", "description"], rows,
                        ["r", "l", "l", "l", "l", "l"]), ""]
@@ -518,7 +549,9 @@ def render_markdown(pkg: Package, data: _Data | None = None) -> str:
     out += _coverage_section(data)
     out += ["## Resources", "",
             "One section per resource of `datapackage.json`, in its order. *non-empty* is the share (and number) of "
-            "rows in which the field has a value.", ""]
+            "rows in which the field has a value. Each vocabulary is the field's `categories` in its Table Schema "
+            "(Data Package v2: every code with its label, the label that Stata value labels show), repeated as "
+            "`constraints.enum` for validators that know only that; the definitions are the field's description's.", ""]
     for r in pkg.resources:
         out += _resource_section(data, r)
     out += _exports_section(pkg)

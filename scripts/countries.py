@@ -5,6 +5,13 @@ tracks the ISO standard), Correlates of War codes, common English names and UN M
 regions from countrycode (the Python port of the R package political scientists
 use). A test regenerates the table and compares it with the committed file, so a
 package upgrade that changes a code shows up as a failing test, not silent drift.
+
+Where countrycode has no COW code for a state that COW lists (Serbia, which COW
+codes as the continuation of Yugoslavia, 345), scripts/cow_overrides.csv supplies
+it, one row per gap, each with the reason and the COW list it comes from. An
+override must name a code that countrycode's own COW list has (its abbreviation is
+taken from there), so no code is ever typed that COW does not use. A test checks
+every state of that list against the table (tests/test_schema_consistency.py).
 """
 from __future__ import annotations
 
@@ -13,6 +20,43 @@ import io
 from pathlib import Path
 
 FIELDS = ["iso3", "iso2", "name", "iso_name", "cow_code", "cow_abbr", "region", "subregion"]
+OVERRIDES = Path(__file__).with_name("cow_overrides.csv")
+
+
+class CountryTableError(Exception):
+    """The country table cannot be generated as the override table stands; the message says which row."""
+
+
+def cow_states() -> dict[int, tuple[str, str]]:
+    """Every state in countrycode's copy of the COW state list: code -> (abbreviation, COW name).
+
+    It holds states that no longer exist (Baden, Yugoslavia, ...) and Kosovo, which has no ISO3 code.
+    """
+    import countrycode
+
+    cl = countrycode.codelist
+    out: dict[int, tuple[str, str]] = {}
+    for code, abbr, name in zip(cl["cown"], cl["cowc"], cl["cow.name"]):
+        if code is not None:
+            out[int(code)] = (abbr or "", name or "")
+    return out
+
+
+def cow_overrides(path: Path = OVERRIDES) -> dict[str, dict[str, str]]:
+    """The override rows by ISO3, checked: each code must be in the COW list, each row must cite a source."""
+    states = cow_states()
+    with open(path, encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    out = {}
+    for i, row in enumerate(rows, start=2):
+        code = int(row["cow_code"])
+        if code not in states:
+            raise CountryTableError(f"{path.name}:{i}: COW code {code} is not in countrycode's COW state list; "
+                                    "an override may only name a code that COW uses")
+        if not row.get("source", "").strip() or not row.get("reason", "").strip():
+            raise CountryTableError(f"{path.name}:{i}: every override needs a reason and a source")
+        out[row["iso3"]] = {**row, "cow_abbr": states[code][0]}
+    return out
 
 
 def _countrycode_columns() -> dict[str, dict[str, object]]:
@@ -40,9 +84,15 @@ def country_rows() -> list[dict[str, str]]:
     import pycountry
 
     extra = _countrycode_columns()
+    overrides = cow_overrides()
     rows = []
     for c in pycountry.countries:
-        info = extra.get(c.alpha_3, {})
+        info = dict(extra.get(c.alpha_3, {}))
+        if c.alpha_3 in overrides:
+            if info.get("cow_code") is not None:
+                raise CountryTableError(f"{OVERRIDES.name}: {c.alpha_3} now has COW code {info['cow_code']} from "
+                                        "countrycode; delete its override row")
+            info.update(cow_code=overrides[c.alpha_3]["cow_code"], cow_abbr=overrides[c.alpha_3]["cow_abbr"])
         cow = info.get("cow_code")
         rows.append(
             {

@@ -67,11 +67,12 @@ def test_every_resource_field_and_code_with_its_definition(pkg_dir, md):
             assert re.search(rf"^\| \d+ \| `{f.name}` \| {f.type} \|", md, re.M), f"{r.name}.{f.name}"
             if f.enum:
                 assert f"#### Vocabulary: {r.name}.{f.name}" in md
-    for code, definition in pkg.resource("agreements").field("agreement_type").definitions().items():
-        assert f"| `{code}` | {definition} |" in md
+    agreement_type = pkg.resource("agreements").field("agreement_type")
+    for code, definition in agreement_type.definitions().items():
+        assert f"| `{code}` | {agreement_type.labels()[code]} | {definition} |" in md
     # a vocabulary whose field does not define its codes borrows the definitions of the same codes
     assert "The codes and definitions of `agreements.status`." in md
-    assert "| `in_force` | in force | 1 | 33.3% |" in md
+    assert "| `in_force` | In force | in force | 1 | 33.3% |" in md
 
 
 def test_types_constraints_keys_and_missing_values(md):

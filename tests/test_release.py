@@ -65,7 +65,8 @@ def test_release_archive_name_layout_and_entries(pkg_dir, released):
                 "exports/datapackage.json"}
     expected |= {f"schema/{p.name}" for p in (pkg_dir / "schema").glob("*.json")}
     expected |= {f"dataset/{p.name}" for p in (pkg_dir / "dataset").glob("*.csv")}
-    expected |= {f"exports/{n}.{ext}" for n in ("agreements_flat", "dyads", "dyad_years") for ext in ("csv", "parquet", "dta")}
+    expected |= {f"exports/{n}.{ext}" for n in ("agreements_flat", "dyads", "directed_dyads", "dyad_years", "directed_dyad_years")
+                 for ext in ("csv", "parquet", "dta")}
     assert inside == expected
     for i in infos:
         assert i.date_time == ZIP_DATE

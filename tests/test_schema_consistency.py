@@ -85,3 +85,18 @@ def test_dca_accepts_the_committed_package():
 
     findings = validate_package(ROOT)
     assert findings == [], "\n".join(f.text() for f in findings)
+
+
+@pytest.mark.parametrize(
+    "resource,field",
+    [(r, f) for r in PKG.resources for f in r.fields if f.constraints.get("enum") or f.categories],
+    ids=lambda x: getattr(x, "name", ""),
+)
+def test_every_vocabulary_is_a_labelled_categories_list(resource, field):
+    """`categories` (Data Package v2) is the vocabulary the code reads; `constraints.enum` repeats its codes,
+    in the same order, for the reference validator, which knows only enum."""
+    assert field.categories, f"{resource.name}.{field.name}: has an enum but no categories"
+    assert field.enum == field.constraints.get("enum"), f"{resource.name}.{field.name}: categories and enum differ"
+    labels = field.labels()
+    assert len(labels) == len(field.categories), f"{resource.name}.{field.name}: a code is listed twice"
+    assert all(label.strip() and len(label) <= 80 for label in labels.values())

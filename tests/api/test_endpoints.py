@@ -173,7 +173,7 @@ def test_downloads_lists_the_build_files_with_checksums(client, backend, synthet
         return
     files = {f["name"]: f for f in data["files"]}
     assert data["count"] == len(files)
-    assert {"agreements_flat", "dyads", "dyad_years"} <= {n.split(".")[0] for n in files} | set(files)
+    assert {"agreements_flat", "dyads", "dyad_years", "directed_dyads", "directed_dyad_years"} <= set(files)
     formats = {f["format"] for f in data["files"]}
     assert {"csv", "parquet", "dta", "sqlite"} <= formats or {"csv", "parquet", "dta"} <= formats
     for f in data["files"]:
