@@ -73,6 +73,10 @@ class EquipmentItem(BaseModel):
     non_party_reason: Optional[str] = Field(description=_d("equipment", "non_party_reason"))
     note: Optional[str] = Field(description=_d("equipment", "note"))
     source_id: str = Field(description=_d("equipment", "source_id"))
+    condition: Optional[str] = Field(description=_d("equipment", "condition"))
+    value_amount: Optional[float] = Field(description=_d("equipment", "value_amount"))
+    value_currency: Optional[str] = Field(description=_d("equipment", "value_currency"))
+    value_year: Optional[int] = Field(description=_d("equipment", "value_year"))
 
 
 class SourceItem(BaseModel):
@@ -152,6 +156,10 @@ class EquipmentRow(BaseModel):
     non_party_reason: Optional[str] = Field(None, description=_d("equipment", "non_party_reason"))
     note: Optional[str] = Field(None, description=_d("equipment", "note"))
     source_id: str = Field(None, description=_d("equipment", "source_id"))
+    condition: Optional[str] = Field(None, description=_d("equipment", "condition"))
+    value_amount: Optional[float] = Field(None, description=_d("equipment", "value_amount"))
+    value_currency: Optional[str] = Field(None, description=_d("equipment", "value_currency"))
+    value_year: Optional[int] = Field(None, description=_d("equipment", "value_year"))
 
 
 class EquipmentList(_Page):

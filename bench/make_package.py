@@ -38,7 +38,8 @@ FIELDS = {
     "sources": ["source_id", "agreement_id", "url", "citation", "title", "publisher", "author",
                 "published_on", "source_type", "supports", "reprint_of"],
     "equipment": ["equipment_id", "agreement_id", "designation", "category", "supplier_iso3",
-                  "recipient_iso3", "quantity", "status", "non_party_reason", "note", "source_id"],
+                  "recipient_iso3", "quantity", "status", "non_party_reason", "note", "source_id",
+                  "condition", "value_amount", "value_currency", "value_year"],
     "status_history": ["history_id", "agreement_id", "equipment_id", "status_on",
                        "agreement_status", "equipment_status", "description", "source_id"],
 }
@@ -349,6 +350,11 @@ def generate(n: int, seed: int, countries_csv: Path) -> dict[str, list[list]]:
                 eq_status, "",
                 "Synthetic note: price not disclosed." if rng.random() < 0.1 else "",
                 rng.choice(source_ids),
+                # condition and deal value (from the second generator, so the rows above stay
+                # as they were): most items have neither, as in the real data
+                extra.choice(["new", "used", "upgraded"]) if extra.random() < 0.3 else "",
+                *((extra.randint(1, 500) * 1_000_000, extra.choice(["USD", "EUR", "RUB", "INR"]), year)
+                  if extra.random() < 0.2 else ("", "", "")),
             ])
 
         # --- status history: the agreement's chain (its last step gives the current

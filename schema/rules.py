@@ -26,6 +26,22 @@ class Rule:
     message: pl.Expr
 
 
+def currency_codes() -> list[str]:
+    """ISO 4217 alphabetic codes, from pycountry's copy of the standard (not a hand-kept list)."""
+    import pycountry
+
+    return sorted(c.alpha_3 for c in pycountry.currencies)
+
+
+_PRECISION_LEN = pl.col("signed_precision").replace_strict({"day": 10, "month": 7, "year": 4}, default=-1, return_dtype=pl.Int32)
+
+
+def _precision_ok() -> pl.Expr:
+    """signed_on is exactly as long as its precision says (day YYYY-MM-DD, month YYYY-MM, year YYYY)."""
+    return (pl.col("signed_on").is_null() | pl.col("signed_precision").is_null()
+            | (pl.col("signed_on").str.len_chars() == pl.col("signed_precision").replace_strict({"day": 10, "month": 7, "year": 4}, default=-1, return_dtype=pl.UInt32)))
+
+
 def _lit(s: str) -> pl.Expr:
     return pl.lit(s, dtype=pl.Utf8)
 
@@ -174,11 +190,14 @@ def rules(package, today: dt.date | None = None) -> list[Rule]:
                             _lit(" in sources.csv; every agreement needs at least two: sources from different publishers that do not copy each other "
                                  "(a reprint of a wire story or press release names the source it copies in reprint_of and does not count). "
                                  "Add an independent source, or, only when the one origin is an official text of a party, write 'Single origin:' and the reason in notes")])),
-        Rule("agreements", "signed_precision", "rule-precision",
-             pl.col("signed_on").is_null() | pl.col("signed_precision").is_null()
-             | (pl.col("signed_on").str.len_chars() == pl.col("signed_precision").replace_strict({"day": 10, "month": 7, "year": 4}, default=-1, return_dtype=pl.UInt32)),
-             pl.concat_str([_q("signed_precision"), _lit(" does not match signed_on "), _q("signed_on"),
-                            _lit("; use 'day' for YYYY-MM-DD, 'month' for YYYY-MM, 'year' for YYYY (never add a day or month that no source gives)")])),
+        Rule("agreements", "signed_precision", "rule-precision", _precision_ok(),
+             pl.when(pl.col("signed_on").str.len_chars() > _PRECISION_LEN)
+             .then(pl.concat_str([_q("signed_precision"), _lit(" does not match signed_on "), _q("signed_on"),
+                                  _lit(", which is more precise; if the sources give only the "), pl.col("signed_precision"),
+                                  _lit(", write signed_on as '"), pl.col("signed_on").str.slice(0, _PRECISION_LEN.clip(0, 10).cast(pl.UInt32)), _lit("', the date the id uses too; "
+                                  "if a source gives the exact date, correct signed_precision")]))
+             .otherwise(pl.concat_str([_q("signed_precision"), _lit(" does not match signed_on "), _q("signed_on"),
+                            _lit("; use 'day' for YYYY-MM-DD, 'month' for YYYY-MM, 'year' for YYYY (never add a day or month that no source gives)")]))),
         Rule("agreements", "status_as_of", "rule-order",
              pl.col("status_as_of").is_null() | pl.col("signed_on").is_null()
              | (pl.col("status_as_of").cast(pl.Utf8).str.slice(0, pl.col("signed_on").str.len_chars()) >= pl.col("signed_on")),
@@ -188,7 +207,10 @@ def rules(package, today: dt.date | None = None) -> list[Rule]:
         Rule("agreements", "end_on", "rule-order", _not_before("end_on", "signed_on") & _not_before("end_on", "entry_into_force_on"),
              pl.concat_str([_q("end_on"), _lit(" is before the signing date or the entry into force; check both dates")])),
         Rule("agreements", "agreement_id", "rule-id",
-             pl.col("agreement_id").is_null() | pl.col("_expected_id").is_null() | (pl.col("_n_parties") < 2)
+             # a date padded beyond its precision is the precision rule's finding alone: the id
+             # is never told to take a day or month that no source gave
+             ~_precision_ok()
+             | pl.col("agreement_id").is_null() | pl.col("_expected_id").is_null() | (pl.col("_n_parties") < 2)
              | (pl.col("agreement_id") == pl.col("_expected_id"))
              | (pl.col("agreement_id").str.starts_with(pl.concat_str([pl.col("_expected_id"), _lit("-")]))
                 & pl.col("agreement_id").str.slice(pl.col("_expected_id").str.len_chars() + 1).str.contains("^[a-z][a-z0-9]*$")),
@@ -212,10 +234,18 @@ def rules(package, today: dt.date | None = None) -> list[Rule]:
     ]
     R += [
         _child_id_rule("equipment", "equipment_id", "e"),
+        Rule("equipment", "value_currency", "rule-currency",
+             pl.col("value_currency").is_null() | pl.col("value_currency").is_in(currency_codes()),
+             pl.concat_str([_q("value_currency"), _lit(" is not an ISO 4217 currency code; give the code of the currency the source states "
+                                                       "the value in (e.g. USD, EUR, RUB, INR)")])),
         Rule("equipment", "supplier_iso3", "rule-party",
              (pl.col("_supplier_party") & pl.col("_recipient_party")) | pl.col("non_party_reason").is_not_null(),
-             pl.concat_str([_lit("supplier "), _q("supplier_iso3"), _lit(" or recipient "), _q("recipient_iso3"),
-                            _lit(" is not a party to "), _q("agreement_id"), _lit("; correct the code, or say why in non_party_reason")])),
+             pl.concat_str([
+                 pl.when(~pl.col("_supplier_party") & ~pl.col("_recipient_party"))
+                 .then(pl.concat_str([_lit("neither supplier "), _q("supplier_iso3"), _lit(" nor recipient "), _q("recipient_iso3"), _lit(" is")]))
+                 .when(~pl.col("_supplier_party")).then(pl.concat_str([_lit("the supplier "), _q("supplier_iso3"), _lit(" is")]))
+                 .otherwise(pl.concat_str([_lit("the recipient "), _q("recipient_iso3"), _lit(" is")])),
+                 _lit(" not a party to "), _q("agreement_id"), _lit("; correct the code, or say why in non_party_reason")])),
         Rule("equipment", "source_id", "rule-source-owner",
              pl.col("_source_agreement").is_null() | (pl.col("_source_agreement") == pl.col("agreement_id")),
              pl.concat_str([_q("source_id"), _lit(" is a source of "), _q("_source_agreement"), _lit(", not of "), _q("agreement_id"),

@@ -82,6 +82,10 @@ class Equipment(SQLModel, table=True):
     non_party_reason: Optional[str] = None
     note: Optional[str] = None
     source_id: str = Field(foreign_key="sources.source_id")
+    condition: Optional[str] = None
+    value_amount: Optional[float] = None
+    value_currency: Optional[str] = None
+    value_year: Optional[int] = None
 
 
 class StatusHistory(SQLModel, table=True):

@@ -86,6 +86,43 @@ def validate_candidate(pkg: Package, changes: list[Change], today: dt.date | Non
         return validate_package(copy, today)
 
 
+def in_record_terms(pkg: Package, changes: list[Change], plan: Plan, findings: list, where: str) -> list:
+    """Findings on the rows being added, placed in the contributor's record instead of at CSV
+    rows that do not exist yet: `equipment 1, supplier` in `where` (the record file, or 'your
+    answers'), with the record's own key names; findings on existing rows stay as they are."""
+    import csv
+    import io
+    from dataclasses import replace
+
+    from .record import record_fields
+
+    place: dict[tuple[str, int], str] = {}  # (file, row number in the candidate file) -> place in the record
+    for section, name, _noun in SECTIONS:
+        rows = plan.rows.get(name) or []
+        if not rows:
+            continue
+        res = pkg.resource(name)
+        change = next((c for c in changes if c.path == pkg.root / res.path), None)
+        if change is None:
+            continue
+        keys = {tuple(r.get(k, "") for k in res.primary_key): i for i, r in enumerate(rows, start=1)}
+        reader = csv.DictReader(io.StringIO(change.new.decode("utf-8"), newline=""))
+        for row_no, r in enumerate(reader, start=2):
+            i = keys.get(tuple(r.get(k) or "" for k in res.primary_key))
+            if i is not None:
+                place[(res.path, row_no)] = section if section == "agreement" else f"{section} {i}"
+    out = []
+    for f in findings:
+        p = place.get((f.file, f.row))
+        if p is None:
+            out.append(f)
+            continue
+        res = next(r for r in pkg.resources if r.path == f.file)
+        key = next((rf.key for rf in record_fields(pkg, res.name) if rf.field.name == f.field), f.field)
+        out.append(replace(f, file=where, row=None, field=f"{p}, {key}" if key else p, line=None))
+    return out
+
+
 def _rows_text(pkg: Package, plan: Plan) -> str:
     lines = []
     for name, rows in plan.rows.items():
@@ -163,8 +200,11 @@ def run_add(root: Path, record_file: Path | None, force_reason: str | None, toda
     changes = _changes(pkg, current, plan)
     findings = validate_candidate(pkg, changes, today)
     if problems(findings):
+        where = "your answers" if interactive else (record_file.name if str(record_file) != "-" else "the record")
+        findings = in_record_terms(pkg, changes, plan, findings, where)
         typer.echo("The record was not added: with it, the package would have these problems "
-                   "(rows are numbered as in the files with the new rows in place):", err=True)
+                   "(those of your record named by section and number, as in the record; "
+                   "any others by file and row, with the new rows in place):", err=True)
         typer.echo(render_text(findings).rstrip("\n"), err=True)
         typer.echo(NOTHING_WRITTEN, err=True)
         return 1

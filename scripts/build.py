@@ -72,6 +72,7 @@ def read_frames(pkg: Package) -> dict[str, pl.DataFrame]:
     for r in pkg.resources:
         df = pl.read_csv(pkg.root / r.path, infer_schema=False, encoding="utf8")
         casts = [pl.col(f.name).cast(pl.Int64) for f in r.fields if f.type == "integer"]
+        casts += [pl.col(f.name).cast(pl.Float64) for f in r.fields if f.type == "number"]
         frames[r.name] = df.with_columns(casts) if casts else df
     return frames
 
@@ -251,6 +252,16 @@ def build_package(root: Path, out: Path, progress: Progress = None, database_url
 
         write_exports(pkg, stage / "exports")
         # --- end of researcher exports ---
+        # --- what depends on the data is generated here (and by dca release), never in a
+        # data pull request: build/docs/ has the codebook, its figures and the coverage block ---
+        say("writing the codebook and the coverage statement…")
+        from .codebook import render_codebook
+        from .coverage import coverage_markdown
+
+        for rel, data in render_codebook(pkg.root).items():
+            (stage / "docs" / rel).parent.mkdir(parents=True, exist_ok=True)
+            (stage / "docs" / rel).write_bytes(data)
+        (stage / "docs" / "coverage.md").write_text(coverage_markdown(pkg.root) + "\n", encoding="utf-8")
         if database_url:
             from .pgload import load_postgres
 

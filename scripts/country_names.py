@@ -28,6 +28,7 @@ class Country:
     iso2: str
     name: str
     iso_name: str
+    cow_abbr: str = ""
 
     def label(self) -> str:
         extra = f", {self.iso_name}" if self.iso_name != self.name else ""
@@ -83,7 +84,8 @@ class CountryIndex:
     def from_csv(cls, path: Path) -> "CountryIndex":
         text = Path(path).read_text(encoding="utf-8-sig")
         rows = csv.DictReader(io.StringIO(text, newline=""))
-        return cls([Country(r["iso3"], r.get("iso2") or "", r.get("name") or r["iso3"], r.get("iso_name") or r.get("name") or r["iso3"])
+        return cls([Country(r["iso3"], r.get("iso2") or "", r.get("name") or r["iso3"], r.get("iso_name") or r.get("name") or r["iso3"],
+                            r.get("cow_abbr") or "")
                     for r in rows if r.get("iso3")])
 
     def get(self, iso3: str) -> Country | None:
@@ -121,6 +123,45 @@ class CountryIndex:
                 return res
         res.suggestions = self._suggest(q)
         return res
+
+    def likely(self, value: str) -> list[Country]:
+        """The countries a value typed where a code belongs most likely means: the one a name
+        or ISO2 code resolves to (India, Morocco, MA), the candidates of a shared name, close
+        spellings; for an unknown three-letter code also its Correlates of War abbreviation
+        and the names whose letters it abbreviates in order (MRC -> Morocco), then close codes
+        (EGT -> EGY). Empty when nothing is likely: a suggestion is never a guess among many."""
+        res = self.resolve(value)
+        if res.iso3:
+            return [self.by_iso3[res.iso3]]
+        if res.candidates:
+            return res.candidates[:MAX_LISTED]
+        q = (value or "").strip().upper()
+        out = list(res.suggestions)
+        if re.fullmatch(r"[A-Z]{3}", q):
+            cow = [c for c in self.countries if c.cow_abbr == q]
+
+            def span(name: str) -> int | None:
+                """How many letters of the name the code's letters take up, in order, from its
+                first letter (Morocco for MRC: 5); None when they do not occur in order."""
+                name = _norm(name).replace(" ", "").upper()
+                if not name.startswith(q[0]):
+                    return None
+                at = 0
+                for ch in q[1:]:
+                    at = name.find(ch, at + 1)
+                    if at < 0:
+                        return None
+                return at + 1
+
+            spans = {c.iso3: s for c in self.countries if (s := span(c.name)) is not None}
+            best = min(spans.values(), default=None)
+            spelled = [self.by_iso3[k] for k, s in spans.items() if s == best]
+            strong = cow + [c for c in (spelled if len(spelled) <= 2 else []) if c not in cow]
+            if strong:
+                return strong[:3]
+            close = [self.by_iso3[code] for code in difflib.get_close_matches(q, list(self.by_iso3), n=1, cutoff=0.6)]
+            out = close + [c for c in out if c not in close]
+        return out[:3]
 
     def _pycountry(self, q: str) -> list[Country]:
         import pycountry

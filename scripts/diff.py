@@ -196,6 +196,29 @@ def _counts(rows: list[RowChange]) -> str:
     return ", ".join(f"{k} {NOUN.get(res, res) if k == 1 else PLURAL.get(res, res)}" for res, k in n.items())
 
 
+def _facts(g: AgreementChange) -> str:
+    """The facts a reviewer checks first in an added or removed agreement, so the summary can be
+    reviewed without opening the CSV: type and instrument, signing date and its precision,
+    status and its date, and the parties with their signatories."""
+    own = next((c for c in g.rows if c.resource == "agreements"), None)
+    a = own.row if own else {}
+    bits = []
+    if a.get("agreement_type"):
+        bits.append(f"type {_md(a['agreement_type'])}" + (f" ({_md(a['instrument'])})" if a.get("instrument") else ""))
+    if a.get("signed_on"):
+        bits.append(f"signed {_md(a['signed_on'])}" + (f" ({_md(a['signed_precision'])})" if a.get("signed_precision") else ""))
+    if a.get("status"):
+        bits.append(f"status {_md(a['status'])}" + (f" as of {_md(a['status_as_of'])}" if a.get("status_as_of") else ""))
+    parties = []
+    for c in g.rows:
+        if c.resource == "parties":
+            who = ", ".join(v for v in (c.row.get("signatory_name"), c.row.get("signatory_title")) if v)
+            parties.append(_md(c.row.get("country_iso3", "")) + (f" (signed by {_md(who)})" if who else ""))
+    if parties:
+        bits.append("parties " + "; ".join(parties))
+    return "; ".join(bits)
+
+
 def _line(c: RowChange) -> list[str]:
     if c.change == "changed":
         return [f"- {_label(c)}: {f} {_md(o)} → {_md(n)}" for f, (o, n) in c.fields.items()]
@@ -219,6 +242,9 @@ def render_markdown(result: DiffResult) -> str:
             if kind in ("added", "removed"):
                 with_rows = _counts(g.rows)
                 out.append(f"- `{g.agreement_id}` {_md(g.title)}" + (f" (with {with_rows})" if with_rows else ""))
+                facts = _facts(g)
+                if facts:
+                    out.append(f"  - {facts}")
             else:
                 out += ["", f"#### `{g.agreement_id}` {_md(g.title)}".rstrip()]
                 for c in g.rows:

@@ -32,6 +32,10 @@ def format_hint(f: Field) -> str:
         return "YYYY-MM-DD"
     if f.type == "integer":
         return "a whole number"
+    if f.type == "number":
+        return "a number, no thousands separators"
+    if f.name.endswith("currency"):
+        return "ISO 4217 code, e.g. USD"
     if f.name == "url":
         return "starting with https:// or http://"
     return ""
@@ -69,6 +73,23 @@ def check(f: Field, value: str, today: dt.date | None = None) -> str | None:
             return f"{v} is too small; the minimum is {c['minimum']}"
         if "maximum" in c and n > c["maximum"]:
             return f"{v} is too large; the maximum is {c['maximum']}"
+    if f.type == "number":
+        try:
+            n = float(value)
+        except ValueError:
+            return f"{v} is not a number; write it without thousands separators or currency (e.g. 1500000000 for 1.5 billion)"
+        if "minimum" in c and n < c["minimum"]:
+            return f"{v} is too small; the minimum is {c['minimum']}"
+    if f.name.endswith("currency") and value:
+        from schema.rules import currency_codes
+
+        codes = currency_codes()
+        if value.upper() in codes and value not in codes:
+            return f"{v} is not an ISO 4217 currency code; did you mean '{value.upper()}'?"
+        if value not in codes:
+            hint = suggest(value, codes)
+            return f"{v} is not an ISO 4217 currency code such as USD or EUR" + (f"; did you mean '{hint}'?" if hint else "")
+        return None
     if f.type == "date":
         if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value) or not _calendar(value):
             return f"{v} is not a date; {DATE_HINT}"

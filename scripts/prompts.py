@@ -52,12 +52,13 @@ class Asker:
 
     def label(self, f: Field, prefix: str, required: bool | None = None) -> str:
         required = f.required if required is None else required
-        hint = "name or code" if f.constraints.get("pattern") == "^[A-Z]{3}$" else fieldcheck.format_hint(f)
+        hint = "name or code" if f.name.endswith("iso3") else fieldcheck.format_hint(f)
         label = f"{prefix} {_lower_first(f.title)}" if prefix else f.title
         if hint:
             label += f" ({hint})"
         if not required:
-            label += " [optional, Enter to skip]"
+            # a source without an address is not optional: it needs a full reference instead
+            label += " [Enter if it has none; a full reference is asked next]" if f.name == "url" else " [optional, Enter to skip]"
         return label
 
     def value(self, f: Field, prefix: str = "", help: bool = True, required: bool | None = None) -> str:
@@ -250,4 +251,49 @@ class Asker:
         while typer.confirm("Add a status step?" if not record["status_history"] else "Add another status step?", default=False):
             n = len(record["status_history"]) + 1
             record["status_history"].append(self.fields(step_fields, f"Step {n}", n == 1, record))
+        self.review(record)
         return record
+
+    # --- going back -------------------------------------------------------------------
+
+    def _answers(self, record: dict) -> list[tuple[str, dict, RecordField]]:
+        """Every answer of the record, in the order asked, as (label, the item holding it, field)."""
+        out = []
+        for rf in record_fields(self.pkg, "agreements"):
+            if rf.key in record["agreement"]:
+                out.append((f"Agreement: {_lower_first(rf.field.title)}", record["agreement"], rf))
+        for section, resource, noun in (("parties", "parties", "Party"), ("sources", "sources", "Source"),
+                                        ("equipment", "equipment", "Item"), ("status_history", "status_history", "Step")):
+            for n, item in enumerate(record[section], start=1):
+                for rf in record_fields(self.pkg, resource):
+                    if rf.key in item:
+                        out.append((f"{noun} {n}: {_lower_first(rf.field.title)}", item, rf))
+        return out
+
+    def review(self, record: dict) -> None:
+        """The answers, numbered, with a chance to correct any of them before anything is checked
+        or written (a typo need not mean starting again)."""
+        while True:
+            answers = self._answers(record)
+            self.section("Your answers")
+            for i, (label, item, _rf) in enumerate(answers, start=1):
+                typer.echo(f"  {i:>2}. {label}: {item[_rf.key] or '(empty)'}")
+            w = _ask("To correct an answer type its number; press Enter if they are right")
+            if not w:
+                return
+            if not (w.isdigit() and 1 <= int(w) <= len(answers)):
+                typer.echo(f"  Type one of the numbers 1-{len(answers)}, or press Enter.")
+                continue
+            label, item, rf = answers[int(w) - 1]
+            prefix = label.split(":")[0] if not label.startswith("Agreement") else ""
+            if rf.kind == "country":
+                item[rf.key] = self.country(self.label(rf.field, prefix), rf.field.required)
+            elif rf.kind == "source" and rf.key != "source":
+                item[rf.key] = self.reprint([s for s in record["sources"] if s is not item][: record["sources"].index(item)]
+                                            if item in record["sources"] else [])
+            elif rf.kind == "source":
+                item[rf.key] = self.reference("source", record["sources"], "title", rf.field.required)
+            elif rf.kind == "equipment":
+                item[rf.key] = self.reference("equipment item", record["equipment"], "designation", rf.field.required)
+            else:
+                item[rf.key] = self.value(rf.field, prefix, False)

@@ -113,6 +113,7 @@ def read_table(root: Path, resource: Resource) -> Table:
                 header = cells
                 findings.extend(_check_header(file, header, names))
                 width = len(header)
+                position = _positions(header, names)
                 continue
             if not cells or all(c == "" for c in cells):
                 blank_rows.append(row_no)
@@ -125,12 +126,13 @@ def read_table(root: Path, resource: Resource) -> Table:
                     findings.append(Finding(file, row_no, None, f"row has an extra cell at position {pos + 1} ('{_short(cells[pos])}'); the header has {width} columns: remove the cell or quote a value that contains a comma", "extra-cell", start_line))
             elif len(cells) < width:
                 for pos in range(len(cells), width):
-                    fname = names[pos] if pos < len(names) else header[pos]
+                    fname = header[pos]
                     findings.append(Finding(file, row_no, fname, f"cell is missing: the row has {len(cells)} of {width} cells; add the missing comma-separated value (empty is allowed for optional fields)", "missing-cell", start_line))
             row_numbers.append(row_no)
             line_numbers.append(start_line)
-            for i, n in enumerate(names):
-                if i < width and i < len(cells):
+            for n in names:
+                i = position.get(n, -1)
+                if 0 <= i < len(cells):
                     v = cells[i]
                     columns[n].append(None if v in missing else v)
                 else:
@@ -142,7 +144,7 @@ def read_table(root: Path, resource: Resource) -> Table:
         return empty
     # Fields beyond the header are absent: their cells are not checked (frictionless
     # reports the missing label only).
-    present = {n for i, n in enumerate(names) if i < width}
+    present = set(_positions(header, names))
     t = Table(resource, file, header, columns, row_numbers, line_numbers, blank_rows, findings)
     t.present = present  # type: ignore[attr-defined]
     return t
@@ -160,9 +162,52 @@ def _short(v: str, n: int = 40) -> str:
     return v if len(v) <= n else v[: n - 1] + "…"
 
 
+def _positions(header: list[str], names: list[str]) -> dict[str, int]:
+    """Where each schema field's values are: under its own name wherever that column is (a
+    spreadsheet may have moved it), else at its schema position when the label there is no
+    schema name (a misspelt or renamed column, still checked as that field)."""
+    pos = {n: header.index(n) for n in names if n in header}
+    for i, n in enumerate(names):
+        if n not in pos and i < len(header) and header[i] not in names:
+            pos[n] = i
+    return pos
+
+
+def _reordered(file: str, header: list[str], names: list[str]) -> Finding | None:
+    """One finding for columns in another order than the schema's (as a spreadsheet leaves them
+    after a column is moved), naming the moved ones; None when the order is the schema's."""
+    known = [h for h in header if h in names]
+    expected = [n for n in names if n in known]
+    if known == expected:
+        return None
+    import difflib
+
+    kept: set[str] = set()
+    for block in difflib.SequenceMatcher(a=expected, b=known, autojunk=False).get_matching_blocks():
+        kept.update(known[block.b : block.b + block.size])
+    moved = [n for n in known if n not in kept]
+    where = "; ".join(f"'{n}' is column {header.index(n) + 1}, expected {names.index(n) + 1}" for n in moved)
+    return Finding(file, 1, None,
+                   f"the columns are not in the schema's order ({where}); the values are read by column name, "
+                   f"so the findings below are about them: run `dca fmt` to put the columns back in order "
+                   f"({','.join(names)})", "column-order", 1)
+
+
 def _check_header(file: str, header: list[str], names: list[str]) -> list[Finding]:
     out: list[Finding] = []
     if header == names:
+        return out
+    moved = _reordered(file, header, names)
+    if moved is not None and len(set(header)) == len(header):
+        out.append(moved)
+        for pos, label in enumerate(header):
+            if label not in names:
+                hint = suggest(label, [n for n in names if n not in header])
+                extra = f"; did you mean '{hint}'?" if hint else ""
+                out.append(Finding(file, 1, None, f"column {pos + 1} '{label}' is not in the schema; expected columns: {','.join(names)}{extra}", "extra-label", 1))
+        for n in names:
+            if n not in header:
+                out.append(Finding(file, 1, n, f"column '{n}' is missing from the header (expected at position {names.index(n) + 1}); add it, empty if unknown", "missing-label", 1))
         return out
     for pos, label in enumerate(header):
         if pos >= len(names):

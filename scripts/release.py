@@ -93,6 +93,14 @@ def release_files(root: Path, progress: Progress = None) -> dict[str, bytes]:
         files[f"docs/{name}"] = data
     for name in ROOT_FILES:
         files[name] = (root / name).read_bytes()
+    if "README.md" in files:  # its coverage block from this data, whatever the committed copy says
+        from .coverage import coverage_markdown, replace_block
+
+        readme = files["README.md"].decode("utf-8")
+        try:
+            files["README.md"] = replace_block(readme, coverage_markdown(root)).encode("utf-8")
+        except ValueError:
+            pass
     sums = "".join(f"{_sha256(files[p])}  {p}\n" for p in sorted(files))
     files[SUMS] = sums.encode("utf-8")
     return files

@@ -64,6 +64,20 @@ class _Frames:
             for name, t in tables.items()
         }
 
+    def country_hint(self, value: str | None) -> str:
+        """'; did you mean MAR (Morocco)?' for a value typed where a country code belongs."""
+        if not value or "countries" not in self.frames:
+            return ""
+        if not hasattr(self, "_countries"):
+            from .country_names import Country, CountryIndex
+
+            rows = self.frames["countries"].iter_rows(named=True)
+            self._countries = CountryIndex([Country(r["iso3"], r.get("iso2") or "", r.get("name") or r["iso3"],
+                                                    r.get("iso_name") or r.get("name") or r["iso3"], r.get("cow_abbr") or "")
+                                            for r in rows if r.get("iso3")])
+        likely = self._countries.likely(value)
+        return f"; did you mean {' or '.join(c.label() for c in likely)}?" if likely else ""
+
     def at(self, name: str, index: int, field: str | None, message: str, code: str) -> Finding:
         t = self.tables[name]
         return Finding(t.file, t.row_numbers[index], field, message, code, t.line_numbers[index])
@@ -157,7 +171,8 @@ def _cell_message(fr: _Frames, res: Resource, f: Field, check: str, value: str |
         msg = f"{v} is not allowed; expected one of: {', '.join(cons['enum'])}"
         return msg + (f"; did you mean '{hint}'?" if hint else "")
     if kind == "pattern":
-        return f"{v} is not in the expected form; {_pattern_hint(f)}"
+        hint = fr.country_hint(value) if f.name.endswith("iso3") else ""
+        return f"{v} is not in the expected form; {_pattern_hint(f)}{hint}"
     if kind == "minLength":
         return f"{v} is too short; it needs at least {cons['minLength']} characters"
     if kind == "maxLength":
@@ -179,7 +194,9 @@ def _key_finding(fr: _Frames, res: Resource, check: str, idx: int, candidates: d
     vals = [row[c] for c in fk.fields]
     label = ", ".join(f"'{v}'" for v in vals)
     msg = f"{label} is not in {Path(target.path).name} ({', '.join(fk.reference_fields)})"
-    if ref is not None and len(fk.fields) == 1 and vals[0]:
+    if fk.resource == "countries":
+        pass  # country_hint below suggests by code and by name
+    elif ref is not None and len(fk.fields) == 1 and vals[0]:
         if i not in candidates:
             candidates[i] = (ref.get_column(fk.reference_fields[0]).drop_nulls().unique().sort().to_list(), {})
         options, seen = candidates[i]
@@ -189,7 +206,7 @@ def _key_finding(fr: _Frames, res: Resource, check: str, idx: int, candidates: d
         if hint:
             msg += f"; did you mean '{hint}'?"
     if fk.resource == "countries":
-        msg += "; use an ISO 3166-1 alpha-3 code listed in countries.csv"
+        msg += "; use an ISO 3166-1 alpha-3 code listed in countries.csv" + fr.country_hint(vals[0])
     else:
         msg += f"; add the {fk.resource} row first or correct the reference"
     return fr.at(res.name, idx, fk.fields[0], msg, "foreign-key")
@@ -260,7 +277,7 @@ def validate_package(root: Path | str, today: dt.date | None = None) -> list[Fin
     return findings
 
 
-COSMETIC = {"byte-order-mark", "line-endings"}  # the data read fine; `dca fmt` fixes these
+COSMETIC = {"byte-order-mark", "line-endings", "column-order"}  # the data read fine (by column name); `dca fmt` fixes these
 DATA_SKIPPED = (
     "the data files were not checked yet because the descriptor or a schema has the problems above "
     "(they say how the data is to be read); fix them and run `dca validate` again"

@@ -228,7 +228,7 @@ REFUSALS = [
     (_unknown_key, "agreement: 'signed' is not a field here"),
     (_duplicate_by_date, "fra-ind-2001-05-06: same parties (FRA, IND), signed 14 days apart (2001-05-06 and 2001-05-20)"),
     (_duplicate_by_title, "deu-nor-1999: same title ('Synthetic Test Agreement C')"),
-    (_status_before_signature, "dataset/agreements.csv:5: status_as_of: '2015-05-01' is before the signing date '2015-06-01'"),
+    (_status_before_signature, "record.yaml: agreement, status_as_of: '2015-05-01' is before the signing date '2015-06-01'"),
     (_future, "is in the future"),
 ]
 
@@ -360,9 +360,11 @@ PROMPTED = [
     "2015-03-01", "3", "", "",            # source 2: url, no citation, title, publisher; published; news; an independent origin
     "n",                                  # no other source
     "y", "Test-Copter 9", "helicopter", "Russia", "KOR", "4", "contracted", "", "", "1",
+    "", "", "", "",                       # condition, deal value, currency, year (optional)
     "n",                                  # no other equipment item
     "y", "1", "2015-02", "contracted", "Synthetic step: contract.", "1",
     "n",                                  # no other step
+    "",                                   # the review: the answers are right
     "y",                                  # write
 ]
 
@@ -474,3 +476,67 @@ def test_template_of_the_real_package_lists_its_vocabularies():
 def test_add_outside_a_package_is_a_message(tmp_path):
     result = runner.invoke(app, ["add", str(tmp_path), "--template"])
     assert result.exit_code == 2 and "no datapackage.json" in result.output
+
+
+# --- findings about the record being added are placed in the record ----------------------
+
+
+def test_from_findings_name_the_place_in_the_record_file(pkg, tmp_path):
+    rec = record()
+    rec["equipment"][0]["supplier"] = "France"  # a country, but not a party to the agreement
+    before = snapshot(pkg)
+    result = add(pkg, "--from", str(write_yaml(tmp_path, rec, "my-agreement.yaml")))
+    assert result.exit_code == 1
+    assert result.output == (
+        "Agreement id: pak-rus-2015-06-01\n"
+        "The record was not added: with it, the package would have these problems (those of your record named by "
+        "section and number, as in the record; any others by file and row, with the new rows in place):\n"
+        "my-agreement.yaml (1 problem)\n"
+        "  my-agreement.yaml: equipment 1, supplier: the supplier 'FRA' is not a party to 'pak-rus-2015-06-01'; "
+        "correct the code, or say why in non_party_reason\n"
+        "\n"
+        "1 problem in 1 file.\n"
+        "Nothing was written; the dataset is unchanged.\n"
+    )
+    assert snapshot(pkg) == before
+
+
+@pytest.mark.parametrize("typed, meant", [("MRC", "MAR"), ("Morocco", "MAR"), ("EGT", "EGY"), ("India", "IND"), ("GER", "DEU")])
+def test_likely_country_for_a_value_typed_where_a_code_belongs(countries, typed, meant):
+    assert [c.iso3 for c in countries.likely(typed)] == [meant]
+
+
+def test_no_country_is_suggested_when_none_is_likely(countries):
+    assert countries.likely("XQZ") == []
+
+
+def test_deal_value_and_condition_are_recorded_and_checked(pkg, tmp_path):
+    rec = record()
+    rec["equipment"][0].update(condition="used", value_amount=250000000, value_currency="usd", value_year=2015)
+    result = add(pkg, "--from", str(write_yaml(tmp_path, rec)))
+    assert result.exit_code == 1 and "'usd' is not an ISO 4217 currency code; did you mean 'USD'?" in result.output
+    rec["equipment"][0]["value_currency"] = "USD"
+    result = add(pkg, "--from", str(write_yaml(tmp_path, rec)))
+    assert result.exit_code == 0, result.output
+    (e,) = [r for r in rows(pkg, "equipment.csv") if r["agreement_id"] == "pak-rus-2015-06-01"]
+    assert (e["condition"], e["value_amount"], e["value_currency"], e["value_year"]) == ("used", "250000000", "USD", "2015")
+    rec["equipment"][0].update(condition="refurbished", value_currency="XYZ")
+    result = add(pkg, "--from", str(write_yaml(tmp_path, rec, "other.yaml")))
+    assert "'refurbished' is not one of: new, used, upgraded" in result.output
+    assert "'XYZ' is not an ISO 4217 currency code" in result.output
+
+
+def test_prompted_answers_can_be_corrected_before_writing(pkg):
+    lines = PROMPTED[:-2] + ["1", "Synthetic Test Agreement Corrected", "99", "", "y"]
+    result = add(pkg, input="\n".join(lines) + "\n")
+    assert result.exit_code == 0, result.output
+    assert "   1. Agreement: title: Synthetic Test Agreement Prompted" in result.output
+    assert "   1. Agreement: title: Synthetic Test Agreement Corrected" in result.output
+    assert "Type one of the numbers 1-" in result.output  # 99 is explained, not a crash
+    a = {r["agreement_id"]: r for r in rows(pkg, "agreements.csv")}["kor-rus-2015-02"]
+    assert a["title"] == "Synthetic Test Agreement Corrected"
+
+
+def test_url_question_says_a_reference_is_asked_when_there_is_none(pkg):
+    result = add(pkg, input="\n".join(PROMPTED) + "\n")
+    assert "URL (starting with https:// or http://) [Enter if it has none; a full reference is asked next]" in result.output

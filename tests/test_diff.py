@@ -106,7 +106,8 @@ def test_markdown_summary_of_known_changes(repo):
     md = result.output
     assert md.startswith("## Dataset changes since the merge base with main (`")
     assert "**1 agreement added, 1 removed, 2 changed.**" in md
-    assert "### Added\n- `ind-rus-2012-12` Synthetic Test Agreement E (with 2 parties, 1 source)" in md
+    assert ("### Added\n- `ind-rus-2012-12` Synthetic Test Agreement E (with 2 parties, 1 source)\n"
+            "  - type procurement (contract); signed 2012-12 (month); status signed as of 2013-01-01; parties IND; RUS\n") in md
     assert "### Removed\n- `bra-chl-per-2003-07` Synthetic Test Agreement B (three parties) (with 3 parties, 2 sources)" in md
     assert "#### `fra-ind-2001-05-06` Synthetic Test Agreement A" in md
     assert "- `fra-ind-2001-05-06`: status in_force → expired" in md

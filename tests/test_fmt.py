@@ -287,7 +287,16 @@ def test_workflow_runs_every_check_on_pull_requests_and_pushes():
     assert runs["Install"] == "make install"
     assert runs["Canonical form (dca fmt --check)"] == ".venv/bin/dca fmt --check"
     assert runs["Validate (dca validate --format github)"] == ".venv/bin/dca validate --format github"
-    assert runs["Test suite"].startswith(".venv/bin/pytest")
+    assert runs["Test suite (make test)"] == "make test"  # the same command a contributor runs
+    # PostgreSQL is there, so the PostgreSQL tests run instead of skipping
+    job = wf["jobs"]["validate"]
+    assert job["services"]["postgres"]["image"].startswith("postgres:")
+    url = job["env"]["TEST_DATABASE_URL"]
+    pg = job["services"]["postgres"]["env"]
+    assert url == f"postgresql://{pg['POSTGRES_USER']}:{pg['POSTGRES_PASSWORD']}@localhost:5432/{pg['POSTGRES_DB']}"
+    assert "5432:5432" in job["services"]["postgres"]["ports"]
+    # a data pull request is never held to the committed generated files
+    assert not any(w in s.get("run", "") for s in steps for w in ("codebook", "coverage"))
     summary = runs["Dataset changes (dca diff, in the job summary)"]
     assert '.venv/bin/dca diff ${base:+"$base"} >> "$GITHUB_STEP_SUMMARY"' in summary
     # every check reports even when an earlier one failed

@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 import pytest
-from sqlalchemy import Date, Integer, String
+from sqlalchemy import Date, Float, Integer, String
 from sqlmodel.sql.sqltypes import AutoString
 
 from schema.tableschema import load_package
@@ -15,7 +15,7 @@ from scripts.countries import country_rows, render_csv
 from tests.conftest import ROOT
 
 PKG = load_package(ROOT)
-SQL_TYPES = {"string": (String, AutoString), "integer": Integer, "date": Date}
+SQL_TYPES = {"string": (String, AutoString), "integer": Integer, "number": Float, "date": Date}
 
 
 def test_every_resource_has_a_sqlmodel_table_and_vice_versa():

@@ -47,7 +47,12 @@ def _reference(pkg):
     return [e for e in errors if not (e[1] == "primary-key" and (e[0], e[2]) in blank)]
 
 
-@pytest.mark.parametrize("case", CASES)
+# The reference validator maps cells to fields by position; dca reads a file whose columns a
+# spreadsheet moved by column name (and says so once), so there the two disagree on purpose.
+READ_BY_NAME = {"spreadsheet_edit"}
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c not in READ_BY_NAME])
 def test_same_findings_as_the_reference_validator(tmp_path, case):
     pkg = make_package(tmp_path / case, case)
     ours = [f for f in validate_package(pkg, FIXED_TODAY) if f.code in FRICTIONLESS_CODES]
