@@ -21,6 +21,8 @@ from fastapi import Request
 from sqlalchemy.sql import Select
 from starlette.responses import Response
 
+from scripts.build import party_cells
+
 from .state import Snapshot
 from .streaming import CSV, JSON, NDJSON, BodyStream, CsvEncoder, stream_chunks
 
@@ -41,7 +43,7 @@ class ListKind:
         if self.docs:
             out = []
             for f in fields:
-                out += ["parties", "party_names"] if f == "parties" else [f]
+                out += ["parties", "party_names", "party_cow_codes"] if f == "parties" else [f]
             return out
         return fields
 
@@ -72,9 +74,7 @@ class ListKind:
                     line = []
                     for f in fields:
                         if f == "parties":
-                            ps = d["parties"]
-                            line.append(";".join(p["iso3"] for p in ps))
-                            line.append(";".join(p["name"] or "" for p in ps))
+                            line += party_cells(d["parties"])
                         else:
                             line.append(d.get(f))
                     out.append(line)

@@ -22,7 +22,7 @@ from . import problems
 from .db import StartupError
 from .http import HttpSemantics, MaybeGzip
 from .params import ISO3_SCHEMA
-from .routes import agreements, meta, stats, tables
+from .routes import agreements, dyads, meta, stats, tables
 from .web import install as install_web
 from .settings import Settings
 from .state import AppState
@@ -120,7 +120,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     _install_docs(app)
     app.state.dca = state
     # Included one level deep (not through a /v1 router of routers): fewer levels to match per request.
-    for router in (agreements.router, tables.router, stats.router):
+    for router in (agreements.router, tables.router, dyads.router, stats.router):
         app.include_router(router, prefix="/v1")
     install_web(app)  # the web pages (api/web); before meta.router: browsers get the page at /
     app.include_router(meta.router)

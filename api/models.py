@@ -48,6 +48,7 @@ class AgreementItem(BaseModel):
     venue_city: Optional[str] = Field(None, description=_d("agreements", "venue_city"))
     venue_country_iso3: Optional[str] = Field(None, description=_d("agreements", "venue_country_iso3"))
     venue_country_name: Optional[str] = Field(None, description="English short name of the venue country.")
+    venue_country_cow_code: Optional[int] = Field(None, description="Correlates of War code of the venue country.")
     status: AgreementStatus = Field(None, description=_d("agreements", "status"))  # type: ignore[valid-type]
     status_as_of: str = Field(None, description=_d("agreements", "status_as_of"))
     entry_into_force_on: Optional[str] = Field(None, description=_d("agreements", "entry_into_force_on"))
@@ -67,7 +68,9 @@ class EquipmentItem(BaseModel):
     designation: str = Field(description=_d("equipment", "designation"))
     category: EquipmentCategory = Field(description=_d("equipment", "category"))  # type: ignore[valid-type]
     supplier_iso3: Optional[str] = Field(description=_d("equipment", "supplier_iso3"))
+    supplier_cow_code: Optional[int] = Field(description="Correlates of War code of the supplier.")
     recipient_iso3: Optional[str] = Field(description=_d("equipment", "recipient_iso3"))
+    recipient_cow_code: Optional[int] = Field(description="Correlates of War code of the recipient.")
     quantity: Optional[int] = Field(description=_d("equipment", "quantity"))
     status: EquipmentStatus = Field(description=_d("equipment", "status"))  # type: ignore[valid-type]
     non_party_reason: Optional[str] = Field(description=_d("equipment", "non_party_reason"))
@@ -108,6 +111,7 @@ class AgreementDetail(BaseModel):
     venue_city: Optional[str] = Field(description=_d("agreements", "venue_city"))
     venue_country_iso3: Optional[str] = Field(description=_d("agreements", "venue_country_iso3"))
     venue_country_name: Optional[str] = Field(description="English short name of the venue country.")
+    venue_country_cow_code: Optional[int] = Field(description="Correlates of War code of the venue country.")
     status: AgreementStatus = Field(description=_d("agreements", "status"))  # type: ignore[valid-type]
     status_as_of: str = Field(description=_d("agreements", "status_as_of"))
     entry_into_force_on: Optional[str] = Field(description=_d("agreements", "entry_into_force_on"))
@@ -146,7 +150,9 @@ class EquipmentRow(BaseModel):
     designation: str = Field(None, description=_d("equipment", "designation"))
     category: EquipmentCategory = Field(None, description=_d("equipment", "category"))  # type: ignore[valid-type]
     supplier_iso3: Optional[str] = Field(None, description=_d("equipment", "supplier_iso3"))
+    supplier_cow_code: Optional[int] = Field(None, description="Correlates of War code of the supplier.")
     recipient_iso3: Optional[str] = Field(None, description=_d("equipment", "recipient_iso3"))
+    recipient_cow_code: Optional[int] = Field(None, description="Correlates of War code of the recipient.")
     quantity: Optional[int] = Field(None, description=_d("equipment", "quantity"))
     status: EquipmentStatus = Field(None, description=_d("equipment", "status"))  # type: ignore[valid-type]
     non_party_reason: Optional[str] = Field(None, description=_d("equipment", "non_party_reason"))
@@ -202,6 +208,7 @@ class CountryList(_Page):
 class Partner(BaseModel):
     iso3: str
     name: Optional[str]
+    cow_code: Optional[int] = Field(description="Correlates of War code.")
     agreements: int = Field(description="Agreements shared with this partner.")
 
 
@@ -230,6 +237,7 @@ class CountBy(BaseModel):
 class CountryCount(BaseModel):
     iso3: str
     name: Optional[str]
+    cow_code: Optional[int] = Field(description="Correlates of War code.")
     count: int
 
 
@@ -339,3 +347,30 @@ def plain_responses() -> dict[int | str, dict[str, Any]]:
         304: {"description": "Not modified (If-None-Match matched the ETag)."},
         400: problem_doc("Unknown query parameter."),
     }
+
+
+def _export_row(name: str, model: str):
+    """A row model whose fields are the export's columns (scripts/export_columns.py), described as there."""
+    from pydantic import create_model
+
+    from scripts.export_columns import ALL_EXPORTS
+
+    types = {"integer": int, "string": str}
+    fields = {}
+    for c in ALL_EXPORTS[name]:
+        t = types[c.type]
+        fields[c.name] = (Optional[t], Field(None, description=c.description or c.title))  # type: ignore[valid-type]
+    return create_model(model, __doc__=f"A row of the researcher export {name}.csv. All fields are present "
+                        "unless `fields` selects some.", **fields)
+
+
+DyadRow = _export_row("dyads", "DyadRow")
+DyadYearRow = _export_row("dyad_years", "DyadYearRow")
+
+
+class DyadList(_Page):
+    items: list[DyadRow]  # type: ignore[valid-type]
+
+
+class DyadYearList(_Page):
+    items: list[DyadYearRow]  # type: ignore[valid-type]

@@ -9,8 +9,9 @@ from starlette.responses import Response
 from .. import fts, listing, vocab
 from ..models import AgreementDetail, AgreementList, list_responses, one_responses
 from ..params import (
+    COUNTRY_SCHEMA,
+    COW_SCHEMA,
     DATE_SCHEMA,
-    ISO3_SCHEMA,
     PAGING,
     Checker,
     Param,
@@ -22,23 +23,27 @@ from ..params import (
 )
 from ..problems import Problem
 from ..queries import AgreementFilter, agreement_detail, agreements_count, agreements_page
+from ..cow import to_iso3
 from ..state import Snapshot, ready
 from ..streaming import JSON, negotiate
 
 router = APIRouter(tags=["agreements"])
 
 LIST_FIELDS = ["agreement_id", "title", "agreement_type", "instrument", "signed_on", "signed_precision", "venue_city",
-               "venue_country_iso3", "venue_country_name", "status", "status_as_of", "entry_into_force_on",
+               "venue_country_iso3", "venue_country_name", "venue_country_cow_code", "status", "status_as_of", "entry_into_force_on",
                "end_on", "summary", "parties"]
 SORTS = ["signed_on", "-signed_on", "agreement_id", "-agreement_id", "title", "-title"]
 KIND = listing.ListKind("agreements", LIST_FIELDS, docs=True)
 MAX_PARTIES = 10  # more is no real query, and would make ever larger statements
 
 FILTERS = Params(
-    Param("party", "ISO3 code of a party. Repeat it (or separate codes with commas) to require several parties: "
-          "`party=PAK&party=RUS` is the dyad, and a third code narrows to agreements with all three (at most 10).",
-          {"type": "array", "items": ISO3_SCHEMA, "maxItems": 10}, multi=True),
-    Param("country", "ISO3 code of a party (the same as a single `party`).", ISO3_SCHEMA),
+    Param("party", "A party, by ISO3 code or Correlates of War code (`RUS` or `365`). Repeat it (or separate codes "
+          "with commas) to require several parties: `party=PAK&party=RUS` is the dyad, and a third code narrows to "
+          "agreements with all three (at most 10).",
+          {"type": "array", "items": COUNTRY_SCHEMA, "maxItems": 10}, multi=True),
+    Param("ccode", "A party by Correlates of War code (`ccode=365`); repeat it for several, like `party`, with "
+          "which it combines.", {"type": "array", "items": COW_SCHEMA, "maxItems": 10}, multi=True),
+    Param("country", "A party by ISO3 or COW code (the same as a single `party`).", COUNTRY_SCHEMA),
     Param("signed_from", "Signed on or after this date: YYYY, YYYY-MM or YYYY-MM-DD. Partial dates (a signing "
           "date known only to the year or month) order as their first day.", DATE_SCHEMA),
     Param("signed_to", "Signed on or before this date: YYYY, YYYY-MM or YYYY-MM-DD (a year or month includes all of it).", DATE_SCHEMA),
@@ -49,7 +54,7 @@ FILTERS = Params(
           enum_array(vocab.enum("agreements", "instrument")), multi=True),
     Param("status", "Status; repeat for any of several. " + vocab.describe("agreements", "status"),
           enum_array(vocab.enum("agreements", "status")), multi=True),
-    Param("venue_country", "ISO3 code of the country where it was signed.", ISO3_SCHEMA),
+    Param("venue_country", "The country where it was signed, by ISO3 or COW code.", COUNTRY_SCHEMA),
     Param("equipment_category", "Has equipment of this category; repeat for any of several. "
           + vocab.describe("equipment", "category"), enum_array(vocab.enum("equipment", "category")), multi=True),
     Param("designation", "Has equipment whose designation contains this text, ignoring case (`mi-35` matches Mi-35M). "
@@ -68,10 +73,12 @@ ONE_PARAMS = Params()
 def agreement_filter(state: Snapshot, check: Checker, p: dict[str, Any]) -> AgreementFilter:
     """The list's filters, checked and normalised (shared with /v1/stats)."""
     parties: list[str] = []
-    for name, values in (("party", p["party"]), ("country", [p["country"]] if p["country"] is not None else [])):
+    cow = to_iso3(state)
+    for name, values in (("party", p["party"]), ("ccode", p["ccode"]),
+                         ("country", [p["country"]] if p["country"] is not None else [])):
         for v in values:
             for part in v.split(","):
-                code = check.country(name, part, state.countries)
+                code = check.country(name, part, state.countries, cow, cow_only=name == "ccode")
                 if code and code not in parties:
                     parties.append(code)
     if len(parties) > MAX_PARTIES:
@@ -86,7 +93,7 @@ def agreement_filter(state: Snapshot, check: Checker, p: dict[str, Any]) -> Agre
     types = check.choices("type", p["type"], vocab.enum("agreements", "agreement_type"), "agreement type")
     instruments = check.choices("instrument", p["instrument"], vocab.enum("agreements", "instrument"), "instrument")
     statuses = check.choices("status", p["status"], vocab.enum("agreements", "status"), "status")
-    venue = check.country("venue_country", p["venue_country"], state.countries)
+    venue = check.country("venue_country", p["venue_country"], state.countries, cow)
     categories = check.choices("equipment_category", p["equipment_category"], vocab.enum("equipment", "category"), "equipment category")
     desig = check.text("designation", p["designation"], max_len=100)
     query = None

@@ -111,5 +111,6 @@ async def root(request: Request) -> Response:
 async def v1(request: Request) -> Response:
     base = str(request.base_url).rstrip("/") + "/v1"
     return Response(json_bytes({name: f"{base}/{name}" for name in
-                                ("agreements", "countries", "equipment", "sources", "stats", "meta", "downloads", "datapackage.json")}),
+                                ("agreements", "countries", "equipment", "sources", "dyads", "dyad-years", "stats", "meta", "downloads",
+                                 "datapackage.json")}),
                     media_type=JSON)

@@ -6,6 +6,7 @@ from starlette.responses import Response
 
 from .. import vocab
 from ..models import Stats, plain_responses, problem_doc
+from ..cow import by_iso3
 from ..params import Checker
 from ..queries import stats_statements
 from ..state import ready
@@ -49,6 +50,7 @@ async def stats(request: Request) -> Response:
         if years:
             lo, hi = int(min(years)), int(max(years))
             by_year = [{"key": f"{y:04d}", "count": years.get(f"{y:04d}", 0)} for y in range(lo, hi + 1)]
+        cows = by_iso3(state)
         types = dict(result["type"])
         statuses = dict(result["status"])
         body = {
@@ -56,7 +58,8 @@ async def stats(request: Request) -> Response:
             "by_year": by_year,
             "by_type": [{"key": t, "count": types.get(t, 0)} for t in vocab.enum("agreements", "agreement_type")],
             "by_status": [{"key": s, "count": statuses.get(s, 0)} for s in vocab.enum("agreements", "status")],
-            "by_country": [{"iso3": c, "name": state.countries.get(c), "count": n} for c, n in result["country"]],
+            "by_country": [{"iso3": c, "name": state.countries.get(c), "cow_code": cows.get(c), "count": n}
+                           for c, n in result["country"]],
             "filters": {k: v for k, v in {
                 "party": list(f.parties) or None, "signed_from": p["signed_from"] or None, "signed_to": p["signed_to"] or None,
                 "type": list(f.types) or None, "instrument": list(f.instruments) or None, "status": list(f.statuses) or None, "venue_country": f.venue,

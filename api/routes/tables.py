@@ -9,7 +9,8 @@ from starlette.responses import Response
 
 from .. import listing, vocab
 from ..models import CountryDetail, CountryList, EquipmentList, SourceList, list_responses, one_responses
-from ..params import ISO3_SCHEMA, PAGING, Checker, Param, Params, enum_array, fields_param, like_pattern
+from ..cow import to_iso3
+from ..params import COUNTRY_SCHEMA, PAGING, Checker, Param, Params, enum_array, fields_param, like_pattern
 from ..problems import Problem
 from ..queries import (
     COUNTRY_COLUMNS,
@@ -52,8 +53,8 @@ EQUIPMENT_PARAMS = Params(
     Param("status", "Item status; repeat for any of several. " + vocab.describe("equipment", "status"),
           enum_array(vocab.enum("equipment", "status")), multi=True),
     Param("designation", "Designation contains this text, ignoring case (`mi-35` matches Mi-35M).", {"type": "string", "maxLength": 100}),
-    Param("supplier", "ISO3 code of the supplying state.", ISO3_SCHEMA),
-    Param("recipient", "ISO3 code of the receiving state.", ISO3_SCHEMA),
+    Param("supplier", "The supplying state, by ISO3 or Correlates of War code.", COUNTRY_SCHEMA),
+    Param("recipient", "The receiving state, by ISO3 or Correlates of War code.", COUNTRY_SCHEMA),
     fields_param(EQUIPMENT_COLUMNS),
 ) + PAGING
 SOURCE_PARAMS = Params(
@@ -130,11 +131,14 @@ async def list_countries(request: Request) -> Response:
             response_model=CountryDetail, responses=one_responses("country"))
 async def get_country(
     request: Request,
-    iso3: str = Path(description="ISO 3166-1 alpha-3 code (case-insensitive), e.g. PAK."),
+    iso3: str = Path(description="ISO 3166-1 alpha-3 code (case-insensitive), e.g. PAK, or the Correlates of War "
+                     "code, e.g. 770."),
 ) -> Response:
     ONE_PARAMS.read(request.query_params)
     state = ready(request)
     code = iso3.strip().upper()
+    if re.fullmatch(r"[0-9]{1,4}", code):
+        code = to_iso3(state).get(int(code), code)
     if not re.fullmatch(r"[A-Z]{3}", code) or code not in state.countries:
         raise Problem(404, f"no country with code {iso3!r}; the list is at /v1/countries", type="not-found")
     db = state.db
@@ -167,8 +171,8 @@ async def list_equipment(request: Request) -> Response:
     cats = check.choices("category", p["category"], vocab.enum("equipment", "category"), "equipment category")
     sts = check.choices("status", p["status"], vocab.enum("equipment", "status"), "item status")
     desig = check.text("designation", p["designation"], max_len=100)
-    sup = check.country("supplier", p["supplier"], state.countries)
-    rec = check.country("recipient", p["recipient"], state.countries)
+    sup = check.country("supplier", p["supplier"], state.countries, to_iso3(state))
+    rec = check.country("recipient", p["recipient"], state.countries, to_iso3(state))
     limit = check.limit(p["limit"], allow_all=fmt in ("csv", "ndjson"))
     check.done()
     f = _filter({"agreement_id": aid, "category": tuple(sorted(cats)), "status": tuple(sorted(sts)),
