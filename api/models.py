@@ -6,7 +6,7 @@ the test suite (schemathesis) checks that responses conform to them.
 """
 from __future__ import annotations
 
-from typing import Any, Literal, Optional
+from typing import Any, Literal, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -288,20 +288,40 @@ class Health(BaseModel):
     built_at: str
 
 
+class ProblemError(BaseModel):
+    """One bad parameter of a 400 or 422 problem."""
+
+    model_config = ConfigDict(title="ProblemError")
+    parameter: str = Field(description="The query or path parameter.")
+    message: str = Field(description="What is wrong with it, and what would be accepted.")
+    value: Optional[Union[str, int, float]] = Field(None, description="The value given.")
+    allowed: Optional[list[str]] = Field(None, description="The values that are accepted, where they are few.")
+
+
 class ProblemModel(BaseModel):
-    """RFC 9457 problem details."""
+    """RFC 9457 problem details: every error response of the API (400, 404, 405, 406, 422, 500, 503)."""
 
     model_config = ConfigDict(title="Problem")
-    type: str
-    title: str
-    status: int
-    detail: str
-    instance: Optional[str] = None
-    errors: Optional[list[dict[str, Any]]] = Field(None, description="Each bad parameter, the value given and what is allowed.")
+    type: str = Field(description="urn:dca:problem:<kind>, e.g. urn:dca:problem:not-found.")
+    title: str = Field(description="Short summary of the kind of problem.")
+    status: int = Field(description="The HTTP status code.")
+    detail: str = Field(description="What went wrong and how to fix it.")
+    instance: Optional[str] = Field(None, description="The path of the request.")
+    errors: Optional[list[ProblemError]] = Field(None, description="Each bad parameter, the value given and what is allowed.")
+
+
+PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
+
+
+def problem_components() -> dict[str, Any]:
+    """Problem and ProblemError as OpenAPI components (referenced by every error response)."""
+    schema = ProblemModel.model_json_schema(ref_template="#/components/schemas/{model}")
+    defs = schema.pop("$defs", {})
+    return {"Problem": schema, **defs}
 
 
 def problem_doc(description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/problem+json": {"schema": ProblemModel.model_json_schema(ref_template="#/components/schemas/{model}")}}}
+    return {"description": description, "content": {"application/problem+json": {"schema": dict(PROBLEM_REF)}}}
 
 
 _HEADERS = {

@@ -136,6 +136,7 @@ def output_format(check: Checker, request: Request, value: str | None) -> str:
 
 @router.get(
     "/agreements",
+    operation_id="listAgreements",
     summary="List agreements",
     description=(
         "Agreements matching all the given filters, each with its parties (ISO3 code and name). Paged with `limit` "
@@ -169,6 +170,7 @@ async def list_agreements(request: Request) -> Response:
 
 @router.get(
     "/agreements/{agreement_id}",
+    operation_id="getAgreement",
     summary="One agreement",
     description="The agreement with its parties (and signatories), equipment, sources and status history.",
     response_model=AgreementDetail,

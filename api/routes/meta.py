@@ -38,7 +38,7 @@ def citation(info) -> str:
     return " ".join(parts)
 
 
-@router.get("/v1/meta", tags=["meta"], summary="About the dataset",
+@router.get("/v1/meta", operation_id="getMeta", tags=["meta"], summary="About the dataset",
             description="Dataset name, version, build time, content hash, row counts, licence and how to cite it.",
             response_model=Meta, responses=plain_responses())
 async def meta(request: Request) -> Response:
@@ -62,7 +62,7 @@ async def meta(request: Request) -> Response:
     }), media_type=JSON)
 
 
-@router.get("/v1/downloads", tags=["meta"], summary="Files to download",
+@router.get("/v1/downloads", operation_id="listDownloads", tags=["meta"], summary="Files to download",
             description="The files of this build: researcher exports (CSV, Parquet, Stata), their data package "
                         "descriptor and the SQLite database, with format, size and SHA-256; `url` serves the file.",
             response_model=Downloads, responses=plain_responses())
@@ -74,7 +74,7 @@ async def downloads(request: Request) -> Response:
     return Response(json_bytes({"count": len(files), "files": files}), media_type=JSON)
 
 
-@router.get("/v1/datapackage.json", tags=["meta"], summary="The Data Package descriptor",
+@router.get("/v1/datapackage.json", operation_id="getDatapackage", tags=["meta"], summary="The Data Package descriptor",
             description="The datapackage.json of the build being served.", responses=plain_responses())
 async def datapackage(request: Request) -> Response:
     NO_PARAMS.read(request.query_params)
@@ -82,7 +82,7 @@ async def datapackage(request: Request) -> Response:
     return Response(state.info.datapackage_bytes, media_type=JSON)
 
 
-@router.get("/healthz", tags=["meta"], summary="Health check",
+@router.get("/healthz", operation_id="getHealth", tags=["meta"], summary="Health check",
             description="200 when the database answers.", response_model=Health, responses=plain_responses())
 async def healthz(request: Request) -> Response:
     NO_PARAMS.read(request.query_params)

@@ -19,6 +19,7 @@ router = APIRouter(tags=["stats"])
 
 @router.get(
     "/stats",
+    operation_id="getStats",
     summary="Counts for charts",
     description=(
         "Agreements counted by year of signature, type, status and party country. Takes the same filters as "

@@ -92,7 +92,7 @@ def _agreement_id(check: Checker, value: str | None) -> tuple[str, ...]:
     return (v,)
 
 
-@router.get("/countries", tags=["countries"], summary="List countries",
+@router.get("/countries", operation_id="listCountries", tags=["countries"], summary="List countries",
             description="Every country of the ISO 3166-1 table, with how many agreements it is a party to and with "
                         "how many partners.",
             response_model=CountryList, responses=list_responses("countries"), openapi_extra=COUNTRY_PARAMS.openapi())
@@ -125,7 +125,7 @@ async def list_countries(request: Request) -> Response:
     )
 
 
-@router.get("/countries/{iso3}", tags=["countries"], summary="One country",
+@router.get("/countries/{iso3}", operation_id="getCountry", tags=["countries"], summary="One country",
             description="A country with its agreement counts, first and last signing dates, and its partners "
                         "(the states it has agreements with, most shared agreements first).",
             response_model=CountryDetail, responses=one_responses("country"))
@@ -158,7 +158,7 @@ async def get_country(
     return Response(body, media_type=JSON)
 
 
-@router.get("/equipment", tags=["equipment"], summary="List equipment",
+@router.get("/equipment", operation_id="listEquipment", tags=["equipment"], summary="List equipment",
             description="Equipment named in connection with agreements, one row per item.",
             response_model=EquipmentList, responses=list_responses("equipment"), openapi_extra=EQUIPMENT_PARAMS.openapi())
 async def list_equipment(request: Request) -> Response:
@@ -186,7 +186,7 @@ async def list_equipment(request: Request) -> Response:
     )
 
 
-@router.get("/sources", tags=["sources"], summary="List sources",
+@router.get("/sources", operation_id="listSources", tags=["sources"], summary="List sources",
             description="The sources that support the records.",
             response_model=SourceList, responses=list_responses("sources"), openapi_extra=SOURCE_PARAMS.openapi())
 async def list_sources(request: Request) -> Response:
