@@ -55,6 +55,10 @@ class AgreementItem(BaseModel):
     end_on: Optional[str] = Field(None, description=_d("agreements", "end_on"))
     summary: str = Field(None, description=_d("agreements", "summary"))
     parties: list[PartyRef] = Field(None, description="The state parties, by ISO3 code.")
+    party_names: Optional[str] = Field(None, description="Only when `fields` names it: the parties' names, ';'-separated "
+                                       "in the order of parties (the CSV column).")
+    party_cow_codes: Optional[str] = Field(None, description="Only when `fields` names it: the parties' COW codes, "
+                                           "';'-separated in the order of parties, empty where none (the CSV column).")
 
 
 class PartyDetail(PartyRef):

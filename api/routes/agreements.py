@@ -32,6 +32,8 @@ router = APIRouter(tags=["agreements"])
 LIST_FIELDS = ["agreement_id", "title", "agreement_type", "instrument", "signed_on", "signed_precision", "venue_city",
                "venue_country_iso3", "venue_country_name", "venue_country_cow_code", "status", "status_as_of", "entry_into_force_on",
                "end_on", "summary", "parties"]
+# fields= takes every column of the CSV too: party_names and party_cow_codes (';'-separated, as in the CSV).
+FIELD_CHOICES = LIST_FIELDS + ["party_names", "party_cow_codes"]
 SORTS = ["signed_on", "-signed_on", "agreement_id", "-agreement_id", "title", "-title"]
 KIND = listing.ListKind("agreements", LIST_FIELDS, docs=True)
 MAX_PARTIES = 10  # more is no real query, and would make ever larger statements
@@ -65,7 +67,7 @@ FILTERS = Params(
 LIST_PARAMS = FILTERS + Params(
     Param("sort", "Sort order: a field, with `-` for descending; ties are broken by agreement_id. Default signed_on.",
           {"type": "string", "enum": SORTS}),
-    fields_param(LIST_FIELDS),
+    fields_param(FIELD_CHOICES),
 ) + PAGING
 ONE_PARAMS = Params()
 
@@ -153,7 +155,7 @@ async def list_agreements(request: Request) -> Response:
     state = ready(request)
     check = Checker()
     fmt = output_format(check, request, p["format"])
-    out_fields = check.fields(p["fields"], LIST_FIELDS)
+    out_fields = check.fields(p["fields"], FIELD_CHOICES)
     limit = check.limit(p["limit"], allow_all=fmt in ("csv", "ndjson"))
     f = agreement_filter(state, check, p)
     pg = not state.db.is_sqlite
