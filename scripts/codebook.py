@@ -260,6 +260,38 @@ def _missing_section() -> list[str]:
     ]
 
 
+FINAL_STATUSES = ("in_force", "expired", "terminated", "superseded")
+AGE_BANDS = [(12, "under 1 year"), (24, "1 to 2 years"), (60, "2 to 5 years"), (120, "5 to 10 years"), (None, "10 years or more")]
+
+
+def _status_age_section(agreements: list[dict]) -> list[str]:
+    """How old each status is: the time from its status_as_of to the data date."""
+    if not agreements:
+        return []
+    import datetime as dt
+
+    data_date = max(a["status_as_of"] for a in agreements)
+    ref = dt.date.fromisoformat(data_date)
+    rows = {label: [0, 0] for _, label in AGE_BANDS}
+    for a in agreements:
+        d = dt.date.fromisoformat(a["status_as_of"])
+        months = (ref.year - d.year) * 12 + ref.month - d.month - (1 if ref.day < d.day else 0)
+        label = next(lbl for limit, lbl in AGE_BANDS if limit is None or months < limit)
+        rows[label][0 if a["status"] in FINAL_STATUSES else 1] += 1
+    return [
+        "### How old the statuses are",
+        "",
+        f"A status is only as current as the latest source that confirms it (`status_as_of`). Age is the time "
+        f"from `status_as_of` to the data date, {data_date} (the latest `status_as_of` of any agreement). A status "
+        f"that is not final ({', '.join(f'`{s}`' for s in ('announced', 'under_negotiation', 'signed', 'ratified', 'suspended'))}) "
+        "may have moved on since; the agreement's page on the website shows the age of its status.",
+        "",
+        _table(["age of the status", "final (in force or ended)", "not final"],
+               [[label, *rows[label]] for _, label in AGE_BANDS], ["l", "r", "r"]),
+        "",
+    ]
+
+
 def _coverage_section(data: _Data) -> list[str]:
     pkg = data.pkg
     agreements = data.rows.get("agreements", [])
@@ -304,6 +336,7 @@ def _coverage_section(data: _Data) -> list[str]:
         "",
         _table(["year", "agreements", *used], year_rows, ["r"] * (2 + len(used))),
         "",
+        *_status_age_section(agreements),
         "### Figures",
         "",
         f"![Agreements signed per year, by type]({FIG_YEARS})",

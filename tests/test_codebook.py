@@ -157,3 +157,11 @@ def test_scope_is_stated_once_and_quoted_in_the_guide_and_the_codebook():
     md = (ROOT / "docs" / "codebook.md").read_text(encoding="utf-8")
     assert scope.strip() in md
     assert "two independent origins" in scope and "`instrument`" in scope
+
+
+def test_status_ages_from_status_as_of_to_the_data_date(md):
+    # data date 2010-02-01 (deu-nor-1999, expired); fra-ind (in force) and bra-chl-per (ratified) are 5-10 years older
+    assert "the data date, 2010-02-01" in md
+    assert "| under 1 year | 1 | 0 |" in md
+    assert "| 5 to 10 years | 1 | 1 |" in md
+    assert "| 10 years or more | 0 | 0 |" in md

@@ -59,3 +59,23 @@ def file_size(n: int | None) -> str:
             return f"{int(size)} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
         size /= 1024
     return f"{n} bytes"  # pragma: no cover
+
+
+def status_age(as_of: str | None, reference: str | None) -> str:
+    """How old a status is at the build: "2 years 3 months", "5 months", "under a month".
+
+    A status is only as current as the latest source that confirms it, so the page says
+    how long before this build that source was; the reference is the build's date, which
+    keeps the page the same for the life of a build (and its ETag valid).
+    """
+    try:
+        a = dt.date.fromisoformat(str(as_of)[:10])
+        r = dt.date.fromisoformat(str(reference)[:10])
+    except (TypeError, ValueError):
+        return ""
+    months = (r.year - a.year) * 12 + (r.month - a.month) - (1 if r.day < a.day else 0)
+    if months < 1:
+        return "under a month"
+    y, m = divmod(months, 12)
+    parts = ([f"{y} year{'s' if y != 1 else ''}"] if y else []) + ([f"{m} month{'s' if m != 1 else ''}"] if m else [])
+    return " ".join(parts)

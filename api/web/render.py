@@ -13,7 +13,7 @@ from starlette.responses import HTMLResponse, Response
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
-from .labels import file_size, human_date, label, web_url
+from .labels import file_size, human_date, label, status_age, web_url
 
 HERE = Path(__file__).resolve().parent
 TEMPLATES = HERE / "templates"
@@ -55,6 +55,7 @@ env = Environment(
     lstrip_blocks=True,
 )
 env.filters.update(label=label, date=human_date, web_url=web_url, filesize=file_size, qs=qs)
+env.globals.update(status_age=status_age)
 
 
 def root_of(request: Request) -> str:

@@ -245,6 +245,10 @@ def test_record_page_shows_everything(html):
     assert dates == sorted(h["status_on"] for h in a["status_history"])
     for ref in doc.find_all("a", cls="source-ref"):
         assert doc.by_id(ref.get("href")[1:])
+    # How old the status is at this build, from status_as_of and the build date.
+    from api.web.labels import status_age
+    age = doc.find("span", cls="status-age").clean_text
+    assert age == f"confirmed {status_age(a['status_as_of'], meta['built_at'])} before this build" and "year" in age
     cite = doc.by_id("cite-line").clean_text
     assert cite == (f"{a['title']} ({FIRST_RECORD}). In: {meta['title']}, version {meta['version']} (dataset). "
                     f"http://testserver/agreements/{FIRST_RECORD}")
@@ -435,3 +439,13 @@ def test_the_pages_work_on_postgresql(pg_html, html):
     assert doc.by_id("chart-years").find_all("rect")
     assert not doc.find("section", cls="downloads").find_all("table")   # no build folder behind PostgreSQL
     page(pg_html, "/?type=bogus", 422)
+
+
+def test_status_age_counts_whole_months():
+    from api.web.labels import status_age
+    assert status_age("2014-11-22", "2026-12-02") == "12 years"
+    assert status_age("2024-09-01", "2026-12-02") == "2 years 3 months"
+    assert status_age("2026-11-03", "2026-12-02") == "under a month"
+    assert status_age("2026-10-02", "2026-12-02") == "2 months"
+    assert status_age("2025-12-03", "2026-12-02") == "11 months"
+    assert status_age("not a date", "2026-12-02") == ""
