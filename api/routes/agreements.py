@@ -76,7 +76,7 @@ def agreement_filter(state: Snapshot, check: Checker, p: dict[str, Any]) -> Agre
     """The list's filters, checked and normalised (shared with /v1/stats)."""
     parties: list[str] = []
     cow = to_iso3(state)
-    for name, values in (("party", p["party"]), ("ccode", p["ccode"]),
+    for name, values in (("party", p["party"]), ("ccode", p.get("ccode") or []),
                          ("country", [p["country"]] if p["country"] is not None else [])):
         for v in values:
             for part in v.split(","):
