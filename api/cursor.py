@@ -1,9 +1,17 @@
 """Opaque keyset cursors, signed so that a tampered or foreign cursor is refused.
 
 A cursor is ``base64url(JSON [key values...]) "." base64url(HMAC-SHA256)``. The HMAC
-is keyed by the build's content hash and covers the query it belongs to (endpoint,
-filters and sort), so a cursor cannot be edited, moved to another query, or reused
-after a new build: each of those is a 400 problem, never wrong data or a 500.
+key is derived from a secret of the deployment (``DCA_CURSOR_SECRET``; by default
+random per server process) and the build's content hash, and covers the query it
+belongs to (endpoint, filters and sort), so a cursor cannot be forged, edited, moved
+to another query, or reused after a new build: each of those is a 400 problem, never
+wrong data or a 500. The content hash alone would not do as a key: /v1/meta and
+/healthz publish it.
+
+Even a correctly signed cursor is type-checked value by value before it reaches a
+statement (exact types: ``True`` is not an integer; integers within SQLite's and
+PostgreSQL's 64-bit range; strings of bounded length), so that a leaked secret or a
+bug cannot turn into an OverflowError or a cast error.
 """
 from __future__ import annotations
 
@@ -26,9 +34,25 @@ def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
+INT64 = (-(2**63), 2**63 - 1)
+MAX_TEXT = 1000
+
+
+def _valid(value: Any, kind: type) -> bool:
+    if value is None:
+        return True
+    if kind is int:
+        return type(value) is int and INT64[0] <= value <= INT64[1]
+    if kind is str:
+        return type(value) is str and len(value) <= MAX_TEXT and "\x00" not in value
+    return type(value) is kind
+
+
 class CursorCodec:
-    def __init__(self, key: str) -> None:
-        self.key = key.encode()
+    def __init__(self, secret: bytes, build: str) -> None:
+        if not secret:
+            raise ValueError("a cursor secret is needed")
+        self.key = hmac.new(secret, b"dca-cursor\x00" + build.encode(), hashlib.sha256).digest()
 
     def _mac(self, payload: bytes, scope: str) -> bytes:
         return hmac.new(self.key, payload + b"\x00" + scope.encode(), hashlib.sha256).digest()[:16]
@@ -62,8 +86,8 @@ class CursorCodec:
             values = orjson.loads(payload)
         except orjson.JSONDecodeError:
             raise bad from None
-        if not isinstance(values, list) or len(values) != len(shape) or not all(
-            v is None or isinstance(v, t) for v, t in zip(values, shape)
+        if type(values) is not list or len(values) != len(shape) or not all(
+            _valid(v, t) for v, t in zip(values, shape)
         ):
             raise bad
         return values

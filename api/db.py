@@ -1,7 +1,18 @@
 """The database the API reads: opening it read-only, checking it, running statements.
 
-SQLite is opened through a URI with ``mode=ro&immutable=1`` (the build is never
-written after it is swapped in, so SQLite may skip locking and change detection);
+SQLite is served from a private snapshot (``private_copy``): at start-up and for each
+new build the file is copied into a directory only this server writes, checked there,
+made read-only, and opened through a URI with ``mode=ro&immutable=1`` and memory
+mapping. Whatever then happens to ``build/dca.sqlite`` (truncated, overwritten in place,
+deleted) cannot reach the open database: a memory-mapped file that shrinks under a
+process kills it with SIGBUS, and one rewritten in place gives wrong pages or
+"database disk image is malformed" errors. The read path thus keeps the settings
+bench/http measures (immutable, memory-mapped); the alternative of opening the build
+file itself without ``immutable=1`` would cost on every request (a shared lock and a
+change-counter read per statement, plus a checksum to notice in-place rewrites), and a
+hard link would not help, since it shares the inode that ``: >`` or ``cp`` rewrites.
+The copy costs one sequential read of the file per build (a reflink where the
+filesystem offers one, so nearly free there), plus SQLite's ``quick_check``.
 PostgreSQL is reached through ``DATABASE_URL`` with the tables in schema ``dca`` put
 on the ``search_path``. Nothing here can write: there is no write path in the API.
 
@@ -13,7 +24,10 @@ core.
 """
 from __future__ import annotations
 
+import os
+import shutil
 import sqlite3
+import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -53,6 +67,58 @@ class BuildInfo:
     datapackage_bytes: bytes = field(repr=False, default=b"")
 
 
+class SourceChanging(StartupError):
+    """The file changed while it was being copied (a copy in progress?); try again later."""
+
+
+def file_identity(path: Path) -> tuple | None:
+    """(device, inode, size, mtime) of a file: a new build, or one rewritten in place, differs."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+_FICLONE = 0x40049409  # Linux ioctl: share the source's extents (btrfs, XFS): an instant copy
+
+
+def private_copy(src: Path, dest_dir: Path) -> tuple[Path, tuple]:
+    """Copy the build into ``dest_dir`` (read-only afterwards): (copy, identity of the source copied).
+
+    Read with read()/copy_file_range, never mmap, so a source truncated during the copy
+    only gives a short copy, which the identity check here (and the page count check of
+    ``check_database``) refuses: SourceChanging.
+    """
+    if not src.exists():
+        raise StartupError(f"no build found at {src}; run `dca build` (or `make serve`) first")
+    if not src.is_file():
+        raise StartupError(f"corrupt build at {src}: not a file; run `dca build` again")
+    dest_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix="dca-", suffix=".sqlite", dir=dest_dir)
+    dest = Path(name)
+    try:
+        with open(src, "rb") as fin, os.fdopen(fd, "wb") as fout:
+            before = os.fstat(fin.fileno())
+            try:
+                import fcntl
+
+                fcntl.ioctl(fout.fileno(), _FICLONE, fin.fileno())
+            except (OSError, ImportError):
+                fout.truncate(0)
+                shutil.copyfileobj(fin, fout, 1 << 20)
+            after = os.fstat(fin.fileno())
+        ident = (before.st_dev, before.st_ino, before.st_size, before.st_mtime_ns)
+        if ident != (after.st_dev, after.st_ino, after.st_size, after.st_mtime_ns) or file_identity(src) != ident \
+                or dest.stat().st_size != before.st_size:
+            raise SourceChanging(f"the build at {src} changed while it was being read (still being written?)")
+        os.chmod(dest, 0o444)
+        return dest, ident
+    except BaseException:
+        dest.unlink(missing_ok=True)
+        raise
+
+
 def _sqlite_uri(path: Path) -> str:
     return path.resolve().as_uri() + "?mode=ro&immutable=1"
 
@@ -75,7 +141,7 @@ def _expected_schema_version() -> str:
     return SCHEMA_VERSION
 
 
-def make_engine(settings: Settings) -> Engine:
+def make_engine(settings: Settings, path: Path | None = None) -> Engine:
     if settings.database_url:
         url = normalise_database_url(settings.database_url)
         if not url.startswith("postgresql+psycopg://"):
@@ -90,7 +156,7 @@ def make_engine(settings: Settings) -> Engine:
             connect_args={"options": f"-c search_path={schema} -c default_transaction_read_only=on", "connect_timeout": 10},
         )
         return engine
-    path = settings.sqlite_path
+    path = path or settings.sqlite_path
     return create_engine(
         "sqlite://",
         creator=lambda: _sqlite_connect(path),
@@ -123,10 +189,15 @@ class Compiled:
 
 
 class Database:
-    def __init__(self, settings: Settings) -> None:
+    """One open database. ``path``: the SQLite file to open (default ``settings.sqlite_path``);
+    the app passes its private snapshot, which ``dispose`` then removes (``owns_path``)."""
+
+    def __init__(self, settings: Settings, path: Path | None = None, owns_path: bool = False) -> None:
         self.settings = settings
         self.is_sqlite = not settings.database_url
-        self.engine = make_engine(settings)
+        self.path = path or settings.sqlite_path
+        self.owns_path = owns_path and path is not None
+        self.engine = make_engine(settings, self.path)
         self.dialect = self.engine.dialect
         self._compiled: dict[Any, Compiled] = {}
         self._lock = threading.Lock()
@@ -159,7 +230,7 @@ class Database:
         """Run on the calling (event loop) thread, on a connection kept for that thread."""
         con = self._loop_con
         if con is None:
-            con = self._loop_con = _sqlite_connect(self.settings.sqlite_path)
+            con = self._loop_con = _sqlite_connect(self.path)
         return con.execute(c.sql, c.bind(params)).fetchall()
 
     async def fetch_all(self, c: Compiled, params: dict[str, Any] | None = None, *, inline: bool = False) -> list[tuple]:
@@ -209,9 +280,9 @@ class Database:
             conn.close()
 
     # -- start-up ----------------------------------------------------------
-    def open(self) -> BuildInfo:
+    def open(self, integrity: bool = False) -> BuildInfo:
         """Check that the build can be served and read its facts; StartupError if not."""
-        self.info = check_database(self.settings, self)
+        self.info = check_database(self.settings, self, integrity=integrity)
         return self.info
 
     def dispose(self) -> None:
@@ -219,6 +290,11 @@ class Database:
             self._loop_con.close()
             self._loop_con = None
         self.engine.dispose()
+        if self.owns_path:
+            try:
+                self.path.unlink(missing_ok=True)  # open mappings (if any) keep the inode alive
+            except OSError:
+                pass
 
 
 def _raw_query(db: Database, sql: str) -> list[tuple]:
@@ -233,16 +309,18 @@ def _raw_query(db: Database, sql: str) -> list[tuple]:
         conn.close()
 
 
-def check_database(settings: Settings, db: Database | None = None) -> BuildInfo:
+def check_database(settings: Settings, db: Database | None = None, *, integrity: bool = False) -> BuildInfo:
     """Everything that must hold before serving, with a message saying what to do if not.
 
     Missing build, stale build (another database layout version), corrupt build (not
-    a database, tables missing, row counts that disagree with the build's record).
+    a database, tables missing, row counts that disagree with the build's record;
+    with ``integrity``, SQLite's ``quick_check`` of every page, for the private
+    snapshot the app serves: one sequential read, paid once per build).
     """
     own = db is None
     if settings.database_url:
         return _check_postgres(settings, db)
-    path = settings.sqlite_path
+    path = db.path if db is not None else settings.sqlite_path
     if not path.exists():
         raise StartupError(f"no build found at {path}; run `dca build` (or `make serve`) first")
     if not path.is_file():
@@ -258,10 +336,18 @@ def check_database(settings: Settings, db: Database | None = None) -> BuildInfo:
         except Exception as e:  # noqa: BLE001
             raise StartupError(f"corrupt build at {path}: {_reason(e)}; run `dca build` again") from None
         size = path.stat().st_size
+        shown = settings.sqlite_path
         if pages * page_size != size:
-            raise StartupError(f"corrupt build at {path}: the file has {size} bytes but its pages need {pages * page_size} "
+            raise StartupError(f"corrupt build at {shown}: the file has {size} bytes but its pages need {pages * page_size} "
                                "(truncated or damaged copy?); run `dca build` again")
-        return _check_contents(db, names, f"build at {path}", "run `dca build`")
+        if integrity:
+            try:
+                problems = [r[0] for r in _raw_query(db, "PRAGMA quick_check(3)")]
+            except Exception as e:  # noqa: BLE001
+                problems = [_reason(e)]
+            if problems != ["ok"]:
+                raise StartupError(f"corrupt build at {shown}: {'; '.join(problems)}; run `dca build` again")
+        return _check_contents(db, names, f"build at {shown}", "run `dca build`")
     finally:
         if own:
             db.dispose()

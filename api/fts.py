@@ -13,7 +13,10 @@ import re
 import unicodedata
 
 _TOKEN = re.compile(r"[^\W_]+")
-MAX_TOKENS = 32
+MAX_TEXT = 100  # characters of search text
+# NFKD can turn one character into up to 4 tokens (U+FDFA), so MAX_TEXT characters never
+# exceed this: the documented maxLength is then the only limit a client meets.
+MAX_TOKENS = 4 * MAX_TEXT
 
 
 def tokens(text: str) -> list[str]:

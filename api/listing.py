@@ -159,6 +159,7 @@ async def respond(
     nkeys = len(key_types)
     full_scope = f"{kind.name}|{scope}"
     q = dict(params)
+    cursor = cursor or None  # an empty cursor= is absent, like every other empty parameter
     if cursor is not None:
         values = state.cursors.decode(cursor, full_scope, key_types)
         q.update({f"k{i}": v for i, v in enumerate(values)})
@@ -201,12 +202,32 @@ async def respond(
             first = enc.head()
             encode = lambda rows: enc.rows(to_rows(rows))  # noqa: E731
             media = CSV
+        elif fmt == "json":
+            # The same envelope as a page, streamed: {"items":[...], "count", "total", "limit": "all", ...}.
+            first = b'{"items":['
+            started = False
+
+            def encode(rows: list[tuple]) -> bytes:
+                nonlocal started
+                if not rows:
+                    return b""
+                body = b",".join(map(item_bytes, rows))
+                if started:
+                    body = b"," + body
+                started = True
+                return body
+
+            last = b"]," + orjson.dumps({"count": n, "total": total, "limit": "all", "next_cursor": None,
+                                         "links": {"self": self_url, "first": first_url, "next": None}})[1:]
+            return BodyStream(stream_chunks(source, first, encode, db.limiter, inline=here, last=last, fmt=fmt),
+                              media_type=JSON, headers=headers)
         else:
             first = b""
             encode = lambda rows: b"".join(item_bytes(r) + b"\n" for r in rows)  # noqa: E731
             media = NDJSON
         headers["Content-Disposition"] = f'attachment; filename="{_filename(state, kind.name, fmt)}"'
-        return BodyStream(stream_chunks(source, first, encode, db.limiter, inline=here), media_type=media, headers=headers)
+        return BodyStream(stream_chunks(source, first, encode, db.limiter, inline=here, fmt=fmt), media_type=media,
+                          headers=headers)
 
     q["limit"] = limit + 1
     records = fmt == "csv" and kind.csv_records(fields)

@@ -14,7 +14,7 @@ import logging
 from typing import Any
 
 from fastapi import FastAPI
-from starlette.responses import Response
+from starlette.responses import HTMLResponse, Response
 from fastapi.openapi.utils import get_openapi
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -38,9 +38,15 @@ with the equipment named in connection with each agreement and the sources behin
 
 * Lists are paged: `limit` (1-1000, default 50) and the opaque `cursor` of the `next` link
   (also in the `Link` header); `total` and `X-Total-Count` give the number of matches.
-* Every list is also available as CSV (`format=csv` or `Accept: text/csv`) and NDJSON (`format=ndjson`);
-  with those, `limit=all` streams the whole result in one response, and `X-Row-Count` (sent before the body)
-  says how many rows to expect.
+* Every list is also available as CSV (`format=csv` or `Accept: text/csv`) and NDJSON (`format=ndjson`).
+  `limit=all` streams the whole result in one response (in any format), and `X-Row-Count` (sent before the
+  body) says how many rows to expect.
+* A stream that breaks off part-way (the database stopped answering) is never a silently short file: a CSV
+  ends with a line starting `# incomplete:`, NDJSON with a problem document of type
+  `urn:dca:problem:incomplete`, JSON is left unterminated (not valid JSON), and the connection is closed
+  without the final chunk, which HTTP clients report as an incomplete body.
+* An empty parameter (`status=`, `cursor=`) is the same as an absent one, as HTML forms send them.
+* While the database cannot be reached, every endpoint (`/healthz` too) answers 503 with `Retry-After`.
 * Responses carry an `ETag` derived from the build's content hash; send it back in `If-None-Match` for a 304.
 * Errors are RFC 9457 problem details (`application/problem+json`).
 """
@@ -86,27 +92,55 @@ class Lifespan:
                 return
 
 
+def _inline_script_hashes(html: str) -> list[str]:
+    """CSP source expressions ('sha256-...') for each inline <script> of a page."""
+    import base64
+    import hashlib
+    import re
+
+    return [f"'sha256-{base64.b64encode(hashlib.sha256(body.encode()).digest()).decode()}'"
+            for attrs, body in re.findall(r"<script([^>]*)>(.*?)</script>", html, flags=re.S) if "src=" not in attrs]
+
+
+def docs_csp(html: str) -> str:
+    """The Content-Security-Policy of the docs page: its own files, plus its one inline script by hash.
+
+    Swagger UI's start-up script is inline (FastAPI writes it), so it is allowed by its
+    SHA-256 and nothing else inline is; styles allow 'unsafe-inline' because Swagger UI
+    sets style attributes as it renders; images may be data: URLs (its icons).
+    """
+    scripts = " ".join(["'self'", *_inline_script_hashes(html)])
+    return (f"default-src 'none'; script-src {scripts}; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+            "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
+            "form-action 'none'")
+
+
 def _install_docs(app: FastAPI) -> None:
     """Interactive docs at /docs with Swagger UI's files from the swagger-ui-bundle package.
 
     FastAPI's default page loads them from a CDN, which a closed network (or a
-    privacy-minded reader) never reaches.
+    privacy-minded reader) never reaches. The page carries a strict CSP (``docs_csp``)
+    and the web pages' other security headers.
     """
     from fastapi.openapi.docs import get_swagger_ui_html
     from starlette.staticfiles import StaticFiles
     from swagger_ui_bundle import swagger_ui_path
 
+    from .web.render import SECURITY_HEADERS
+
     app.mount("/docs-assets", StaticFiles(directory=swagger_ui_path), name="docs-assets")
+    page = get_swagger_ui_html(
+        openapi_url="/openapi.json",
+        title="Defence Cooperation Agreements API: docs",
+        swagger_js_url="/docs-assets/swagger-ui-bundle.js",
+        swagger_css_url="/docs-assets/swagger-ui.css",
+        swagger_favicon_url="/docs-assets/favicon-32x32.png",
+    ).body
+    headers = {**SECURITY_HEADERS, "Content-Security-Policy": docs_csp(page.decode())}
 
     @app.get("/docs", include_in_schema=False)
     async def docs() -> Response:
-        return get_swagger_ui_html(
-            openapi_url="/openapi.json",
-            title="Defence Cooperation Agreements API: docs",
-            swagger_js_url="/docs-assets/swagger-ui-bundle.js",
-            swagger_css_url="/docs-assets/swagger-ui.css",
-            swagger_favicon_url="/docs-assets/favicon-32x32.png",
-        )
+        return HTMLResponse(page, headers=headers)
 
 
 ERROR_RESPONSES = {

@@ -137,7 +137,7 @@ class Links(BaseModel):
 class _Page(BaseModel):
     count: int = Field(description="Items on this page.")
     total: int = Field(description="Items matching the query, on all pages.")
-    limit: int = Field(description="The page size asked for.")
+    limit: Union[int, Literal["all"]] = Field(description="The page size asked for (`all`: every row, streamed).")
     next_cursor: Optional[str] = Field(description="Cursor of the next page (null on the last page).")
     links: Links
 
@@ -254,6 +254,12 @@ class Stats(BaseModel):
     filters: dict[str, Any] = Field(description="The filters applied, as given.")
 
 
+class Warning_(BaseModel):
+    model_config = ConfigDict(title="Warning")
+    code: Literal["stale-build", "build-file-unservable"]
+    message: str
+
+
 class Meta(BaseModel):
     name: str
     title: str
@@ -268,6 +274,10 @@ class Meta(BaseModel):
     citation: str = Field(description="How to cite this version of the dataset.")
     homepage: Optional[str]
     backend: Literal["sqlite", "postgresql"]
+    warnings: list[Warning_] = Field(description="What a client should know about the build being served: "
+                                     "`stale-build` (the dataset has changed since this build was made), "
+                                     "`build-file-unservable` (the build file changed on disk and cannot be served; "
+                                     "the last good snapshot is served). Empty when all is well.")
 
 
 class DownloadFile(BaseModel):
@@ -286,10 +296,12 @@ class Downloads(BaseModel):
 
 
 class Health(BaseModel):
-    status: Literal["ok"]
+    status: Literal["ok", "degraded"] = Field(description="`ok`; `degraded` while the last good snapshot is served "
+                                              "because the build file changed and cannot be served (see warnings).")
     version: str
     content_hash: str
     built_at: str
+    warnings: list[Warning_]
 
 
 class ProblemError(BaseModel):
@@ -340,6 +352,13 @@ _LIST_HEADERS = {
 }
 
 
+def _unavailable() -> dict[str, Any]:
+    doc = problem_doc("The database cannot be reached (a PostgreSQL outage) or no build can be served; "
+                      "try again after `Retry-After` seconds.")
+    doc["headers"] = {"Retry-After": {"description": "Seconds to wait before retrying.", "schema": {"type": "string"}}}
+    return doc
+
+
 def list_responses(name: str) -> dict[int | str, dict[str, Any]]:
     return {
         200: {
@@ -353,6 +372,7 @@ def list_responses(name: str) -> dict[int | str, dict[str, Any]]:
         304: {"description": "Not modified (If-None-Match matched the ETag)."},
         400: problem_doc("Unknown query parameter, or a cursor that this query did not issue."),
         422: problem_doc("A parameter value is not valid; the problem names the allowed values."),
+        503: _unavailable(),
     }
 
 
@@ -362,6 +382,7 @@ def one_responses(name: str) -> dict[int | str, dict[str, Any]]:
         304: {"description": "Not modified (If-None-Match matched the ETag)."},
         400: problem_doc("Unknown query parameter."),
         404: problem_doc(f"No such {name}."),
+        503: _unavailable(),
     }
 
 
@@ -370,6 +391,7 @@ def plain_responses() -> dict[int | str, dict[str, Any]]:
         200: {"description": "OK", "headers": _HEADERS},
         304: {"description": "Not modified (If-None-Match matched the ETag)."},
         400: problem_doc("Unknown query parameter."),
+        503: _unavailable(),
     }
 
 

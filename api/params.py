@@ -130,21 +130,20 @@ class Checker:
         return value
 
     def limit(self, value: str | None, *, allow_all: bool) -> int | str | None:
-        if value is None or not value.strip():
+        if value is None or not value:
             return DEFAULT_LIMIT
-        v = value.strip().lower()
+        v = value  # exactly as documented: digits or `all` (no spaces, no upper case)
         if v == "all":
             if allow_all:
                 return "all"
-            self.fail("limit", "limit=all is only available with format=csv or format=ndjson "
-                      f"(or Accept: text/csv); JSON pages hold at most {MAX_LIMIT} items", value=value)
+            self.fail("limit", f"limit=all is not available here; use 1 to {MAX_LIMIT}", value=value)
             return None
         if not re.fullmatch(r"[0-9]{1,9}", v):
-            self.fail("limit", f"{value!r} is not a number; use 1 to {MAX_LIMIT} (or all, with format=csv or ndjson)", value=value)
+            self.fail("limit", f"{value!r} is not a number; use 1 to {MAX_LIMIT}, or all", value=value)
             return None
         n = int(v)
         if not 1 <= n <= MAX_LIMIT:
-            self.fail("limit", f"{n} is out of range; use 1 to {MAX_LIMIT} (or all, with format=csv or ndjson)", value=value)
+            self.fail("limit", f"{n} is out of range; use 1 to {MAX_LIMIT}, or all", value=value)
             return None
         return n
 
@@ -208,8 +207,11 @@ class Param:
         self.explode = explode
 
     def openapi(self) -> dict[str, Any]:
+        schema = copy.deepcopy(self.schema)
+        if self.name != "fields":  # fields= names no field: refused, as its schema (minItems 1) says
+            schema = allow_empty(schema)
         p: dict[str, Any] = {"name": self.name, "in": "query", "required": False,
-                             "description": self.description, "schema": copy.deepcopy(self.schema)}
+                             "description": self.description, "schema": schema}
         if self.schema.get("type") == "array":
             p["style"], p["explode"] = "form", self.explode
         return p
@@ -267,6 +269,33 @@ class Params:
         return out
 
 
+def allow_empty(schema: dict[str, Any]) -> dict[str, Any]:
+    """The schema of a parameter widened to accept the empty string, which the server reads as absent.
+
+    Enumerations gain ``""``, patterns become optional, and alternatives gain an empty
+    branch; an array's items are widened the same way (``status=`` is one empty item).
+    """
+    if schema.get("type") == "array":
+        schema["items"] = allow_empty(schema["items"])
+        return schema
+    if "$ref" in schema:  # a component (the country codes): the empty string is a branch of its own
+        return {"anyOf": [schema, {"type": "string", "maxLength": 0}]}
+    if "anyOf" in schema:
+        schema["anyOf"] = [allow_empty(b) for b in schema["anyOf"]]
+        if not any(b.get("type") == "string" and ("enum" in b or "pattern" in b) for b in schema["anyOf"]):
+            schema["anyOf"].append({"type": "string", "maxLength": 0})
+        return schema
+    if "enum" in schema and "" not in schema["enum"]:
+        schema["enum"] = [*schema["enum"], ""]
+    elif "pattern" in schema:
+        pattern = schema["pattern"]
+        if pattern.startswith("^") and pattern.endswith("$"):
+            schema["pattern"] = f"^(?:{pattern[1:-1]})?$"
+    elif schema.get("type") == "string" and schema.get("minLength", 0) > 0:
+        schema = {"anyOf": [schema, {"type": "string", "maxLength": 0}]}
+    return schema
+
+
 # Defined once, as components of the OpenAPI description (api/main.py): the country codes
 # (an enum of the build's codes once it is open) and a country given by either kind of code.
 ISO3_SCHEMA = {"$ref": "#/components/schemas/CountryCode"}
@@ -281,7 +310,13 @@ COMPONENTS = {
     "CountryRef": {"title": "CountryRef", "description": "A country by ISO3 code or Correlates of War code (`RUS` or `365`).",
                    "anyOf": [{"$ref": "#/components/schemas/CountryCode"}, {"$ref": "#/components/schemas/CowCode"}]},
 }
-DATE_SCHEMA = {"type": "string", "pattern": "^[0-9]{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12][0-9]|3[01]))?)?$"}
+NO_NUL = "^[^\\x00]*$"  # free text: anything but NUL, which no parameter may hold
+# Years 0001-9999 (the server refuses year 0), then a month, then a day that exists (format date).
+YEAR = "(?:[0-9]{3}[1-9]|[0-9]{2}[1-9][0-9]|[0-9][1-9][0-9]{2}|[1-9][0-9]{3})"
+DATE_SCHEMA = {"anyOf": [
+    {"type": "string", "pattern": f"^{YEAR}(?:-(?:0[1-9]|1[0-2]))?$"},
+    {"type": "string", "format": "date", "pattern": f"^{YEAR}-[0-9]{{2}}-[0-9]{{2}}$"},
+]}
 
 
 def enum_array(values: list[str]) -> dict[str, Any]:
@@ -294,10 +329,13 @@ def fields_param(values: list[str]) -> Param:
 
 
 PAGING = Params(
-    Param("limit", f"Items per page, 1-{MAX_LIMIT} (default {DEFAULT_LIMIT}); `all` (with format=csv or ndjson) "
-          "returns every matching row in one streamed response.",
-          {"anyOf": [{"type": "integer", "minimum": 1, "maximum": MAX_LIMIT}, {"type": "string", "enum": ["all"]}]}),
-    Param("cursor", "Opaque position from the `next` link of the previous page (do not build or edit it).", {"type": "string"}),
+    Param("limit", f"Items per page, 1-{MAX_LIMIT} (default {DEFAULT_LIMIT}); `all` returns every matching row "
+          "in one streamed response (JSON, CSV or NDJSON).",
+          # Written as the text the server parses (digits, leading zeros allowed), so that no
+          # generator sends 5.0 or 1e3 for an integer and expects it to be taken.
+          {"anyOf": [{"type": "string", "pattern": "^0{0,5}(?:[1-9][0-9]{0,2}|1000)$"}, {"type": "string", "enum": ["all"]}]}),
+    Param("cursor", "Opaque position from the `next` link of the previous page (do not build or edit it).",
+          {"type": "string", "pattern": "^[A-Za-z0-9_-]*(?:[.][A-Za-z0-9_-]*)?$", "maxLength": 2048}),
     Param("format", "json (default), csv or ndjson; overrides the Accept header (text/csv, application/x-ndjson).",
           {"type": "string", "enum": ["json", "csv", "ndjson"]}),
 )

@@ -109,7 +109,38 @@ def _describe_validation(err: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+RETRY_AFTER = "5"
+
+
+def unreachable_errors() -> tuple[type[BaseException], ...]:
+    """Exceptions that mean the database cannot be reached (a PostgreSQL outage, a full pool), not a bug.
+
+    They are answered 503 with ``Retry-After``: the request was fine and will succeed
+    once the database is back. SQL errors of other kinds stay 500s (they are bugs).
+    """
+    import sqlalchemy.exc
+
+    out: list[type[BaseException]] = [sqlalchemy.exc.OperationalError, sqlalchemy.exc.InterfaceError,
+                                      sqlalchemy.exc.TimeoutError]
+    try:
+        import psycopg
+
+        out += [psycopg.OperationalError, psycopg.InterfaceError]
+    except ImportError:  # pragma: no cover
+        pass
+    return tuple(out)
+
+
 def install(app: FastAPI) -> None:
+    async def _unreachable(request: Request, exc: Exception) -> Response:
+        log.warning("database unreachable on %s %s: %s", request.method, request.url.path,
+                    (str(exc).strip().splitlines() or [type(exc).__name__])[0])
+        return problem_response(503, "the database cannot be reached just now; try again shortly",
+                                instance=_instance(request), type="unavailable", headers={"Retry-After": RETRY_AFTER})
+
+    for cls in unreachable_errors():
+        app.add_exception_handler(cls, _unreachable)
+
     @app.exception_handler(Problem)
     async def _problem(request: Request, exc: Problem) -> Response:
         return problem_response(exc.status, exc.detail, instance=_instance(request), title=exc.title,

@@ -8,6 +8,15 @@
 * ``DCA_MAX_AGE``: ``Cache-Control`` max-age in seconds for data responses (default 300).
 * ``DCA_WATCH_INTERVAL``: seconds between checks for a new build, which is then served
   without a restart (default 5; 0 turns it off).
+* ``DCA_SNAPSHOT_DIR``: where the server keeps its private, read-only copy of the SQLite
+  build it serves (default: a new temporary directory, removed at shutdown). Put it on
+  the build's filesystem for an instant reflink copy where the filesystem has them.
+* ``DCA_CURSOR_SECRET``: the secret paging cursors are signed with. Default: random per
+  server process, so cursors stay valid for the life of the process; set the same value
+  on every process (workers, replicas) that serves one address.
+* ``DCA_PACKAGE``: the package folder whose dataset the build should match, for the
+  "build older than the dataset" warning (default: the folder holding ``build/`` when
+  it has a datapackage.json; none for PostgreSQL).
 """
 from __future__ import annotations
 
@@ -50,6 +59,9 @@ class Settings:
     watch_interval: float = 5.0
     # Run bounded index lookups on SQLite on the event loop (faster than a thread hop).
     inline: bool = True
+    snapshot_dir: Path | None = None
+    cursor_secret: str | None = field(default=None, repr=False)
+    package_root: Path | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.sqlite_path, Path):
@@ -65,11 +77,24 @@ class Settings:
             max_age=int(env.get("DCA_MAX_AGE", "300")),
             watch_interval=float(env.get("DCA_WATCH_INTERVAL", "5")),
             inline=env.get("DCA_INLINE", "1") not in ("0", "false", "no"),
+            snapshot_dir=Path(env["DCA_SNAPSHOT_DIR"]).expanduser().resolve() if env.get("DCA_SNAPSHOT_DIR") else None,
+            cursor_secret=env.get("DCA_CURSOR_SECRET") or None,
+            package_root=Path(env["DCA_PACKAGE"]).expanduser().resolve() if env.get("DCA_PACKAGE") else None,
         )
         values.update({k: v for k, v in overrides.items() if v is not None})
         if isinstance(values.get("sqlite_path"), (str, os.PathLike)):
             values["sqlite_path"] = resolve_sqlite_path(values["sqlite_path"])
         return cls(**values)
+
+    @property
+    def dataset_root(self) -> Path | None:
+        """The package folder the build should match (see DCA_PACKAGE), or None."""
+        if self.package_root is not None:
+            return self.package_root
+        if self.database_url:
+            return None
+        root = self.sqlite_path.parent.parent
+        return root if (root / "datapackage.json").is_file() else None
 
     @property
     def backend(self) -> str:

@@ -12,10 +12,14 @@ from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from typing import Any
 
 import anyio
+import logging
+
 import anyio.lowlevel
 import orjson
 from starlette.responses import Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
+
+log = logging.getLogger("api")
 
 JSON = "application/json"
 CSV = "text/csv; charset=utf-8; header=present"
@@ -118,25 +122,54 @@ class BodyStream(StreamingResponse):
         await super().__call__(scope, receive, send)
 
 
+class StreamBroken(Exception):
+    """A streamed body could not be finished (the database went away part-way)."""
+
+
+def broken_marker(fmt: str, rows_sent: int, reason: str) -> bytes:
+    """The last line of a stream that failed part-way, as the API description documents it.
+
+    CSV: a line starting ``# incomplete:``; NDJSON: a problem document whose ``type`` is
+    ``urn:dca:problem:incomplete``; JSON: nothing (the document is left unterminated,
+    which no JSON parser accepts). The connection is then closed without the final
+    chunk, so HTTP clients report an incomplete body as well.
+    """
+    detail = (f"the response is incomplete: the database stopped answering after {rows_sent} rows ({reason}); "
+              "request it again")
+    if fmt == "csv":
+        return f"# incomplete: {detail}\r\n".encode()
+    if fmt == "ndjson":
+        return orjson.dumps({"type": "urn:dca:problem:incomplete", "title": "Incomplete response", "status": 503,
+                             "detail": detail}) + b"\n"
+    return b""
+
+
 async def stream_chunks(source: Callable[[], Iterator[list[tuple]]], first: bytes,
                         encode: Callable[[list[tuple]], bytes], limiter: anyio.CapacityLimiter,
-                        inline: bool = False) -> AsyncIterator[bytes]:
-    """``first``, then each chunk of rows from ``source()``, encoded.
+                        inline: bool = False, last: bytes | Callable[[], bytes] = b"",
+                        fmt: str = "csv") -> AsyncIterator[bytes]:
+    """``first``, then each chunk of rows from ``source()``, encoded, then ``last``.
 
     The rows are pulled in a worker thread, or, with ``inline`` (an index range scan on
     SQLite, where each small chunk takes a few milliseconds), on the event loop with a
     checkpoint between chunks so that other requests interleave: under concurrency
     that costs a quarter of the CPU of many threads contending for the GIL.
+
+    If the database fails part-way (the status line and headers are long gone), the
+    body ends with ``broken_marker`` and the stream raises StreamBroken, so that the
+    server aborts the response instead of ending it as if it were complete.
     """
     if first:
         yield first
     it: Iterator[list[tuple]] | None = None
+    sent = 0
 
     def step() -> bytes | None:
-        nonlocal it
+        nonlocal it, sent
         if it is None:
             it = source()
         for rows in it:
+            sent += len(rows)
             data = encode(rows)
             if data:
                 return data
@@ -144,14 +177,25 @@ async def stream_chunks(source: Callable[[], Iterator[list[tuple]]], first: byte
 
     try:
         while True:
-            if inline:
-                data = step()
-                await anyio.lowlevel.checkpoint()
-            else:
-                data = await anyio.to_thread.run_sync(step, limiter=limiter)
+            try:
+                if inline:
+                    data = step()
+                    await anyio.lowlevel.checkpoint()
+                else:
+                    data = await anyio.to_thread.run_sync(step, limiter=limiter)
+            except Exception as e:  # noqa: BLE001 - whatever the cause, the client must be able to tell
+                reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+                log.warning("a streamed response broke off after %d rows: %s", sent, reason)
+                marker = broken_marker(fmt, sent, "database error")
+                if marker:
+                    yield marker
+                raise StreamBroken(reason) from e
             if data is None:
                 break
             yield data
+        tail = last() if callable(last) else last
+        if tail:
+            yield tail
     finally:
         if it is not None:
             close = getattr(it, "close", None)

@@ -41,6 +41,12 @@ def serve(host: str = "127.0.0.1", port: int = 8000, db: Path | None = None, dat
 
     say(f"Serving {info.name} {info.version} (built {info.built_at}, {info.counts.get('agreements', 0)} agreements) "
         f"from {settings.where} at http://{host}:{port} (docs at /docs)")
+    if settings.dataset_root is not None:
+        from api.freshness import stale_warning
+
+        warning = stale_warning(settings.dataset_root, info)
+        if warning:
+            say(f"warning: {warning}")
     uvicorn.run(
         create_app(settings),
         host=host,

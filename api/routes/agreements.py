@@ -12,6 +12,7 @@ from ..params import (
     COUNTRY_SCHEMA,
     COW_SCHEMA,
     DATE_SCHEMA,
+    NO_NUL,
     PAGING,
     Checker,
     Param,
@@ -48,7 +49,8 @@ FILTERS = Params(
     Param("country", "A party by ISO3 or COW code (the same as a single `party`).", COUNTRY_SCHEMA),
     Param("signed_from", "Signed on or after this date: YYYY, YYYY-MM or YYYY-MM-DD. Partial dates (a signing "
           "date known only to the year or month) order as their first day.", DATE_SCHEMA),
-    Param("signed_to", "Signed on or before this date: YYYY, YYYY-MM or YYYY-MM-DD (a year or month includes all of it).", DATE_SCHEMA),
+    Param("signed_to", "Signed on or before this date: YYYY, YYYY-MM or YYYY-MM-DD (a year or month includes all of it). "
+          "A range that ends before it starts matches nothing.", DATE_SCHEMA),
     Param("type", "Agreement type; repeat for any of several. " + vocab.describe("agreements", "agreement_type"),
           enum_array(vocab.enum("agreements", "agreement_type")), multi=True),
     Param("instrument", "Instrument (legal form); repeat for any of several (`instrument=treaty&instrument=agreement` keeps "
@@ -60,9 +62,10 @@ FILTERS = Params(
     Param("equipment_category", "Has equipment of this category; repeat for any of several. "
           + vocab.describe("equipment", "category"), enum_array(vocab.enum("equipment", "category")), multi=True),
     Param("designation", "Has equipment whose designation contains this text, ignoring case (`mi-35` matches Mi-35M). "
-          "With equipment_category, the same item must match both.", {"type": "string", "maxLength": 100}),
+          "With equipment_category, the same item must match both.", {"type": "string", "maxLength": 100, "pattern": NO_NUL}),
     Param("q", "Full-text search in title and summary: every word must occur, as a word or the start of one "
-          "(accents and case are ignored).", {"type": "string", "maxLength": 200}),
+          "(accents and case are ignored). A text with no letters or digits filters nothing.",
+          {"type": "string", "maxLength": fts.MAX_TEXT, "pattern": NO_NUL}),
 )
 LIST_PARAMS = FILTERS + Params(
     Param("sort", "Sort order: a field, with `-` for descending; ties are broken by agreement_id. Default signed_on.",
@@ -75,23 +78,25 @@ ONE_PARAMS = Params()
 def agreement_filter(state: Snapshot, check: Checker, p: dict[str, Any]) -> AgreementFilter:
     """The list's filters, checked and normalised (shared with /v1/stats)."""
     parties: list[str] = []
+    given = 0
     cow = to_iso3(state)
     for name, values in (("party", p["party"]), ("ccode", p.get("ccode") or []),
                          ("country", [p["country"]] if p["country"] is not None else [])):
         for v in values:
             for part in v.split(","):
+                given += bool(part.strip())
                 code = check.country(name, part, state.countries, cow, cow_only=name == "ccode")
                 if code and code not in parties:
                     parties.append(code)
-    if len(parties) > MAX_PARTIES:
-        check.fail("party", f"{len(parties)} parties given; at most {MAX_PARTIES} can be required at once")
+    # Counted as given, before duplicates are dropped, as the schema's maxItems counts them.
+    if given > MAX_PARTIES:
+        check.fail("party", f"{given} party codes given; at most {MAX_PARTIES} can be required at once")
     lo = check.partial_date("signed_from", p["signed_from"])
     hi = check.partial_date("signed_to", p["signed_to"])
     to_incl = to_excl = None
     if hi:
         to_incl, to_excl = upper_bound(*hi)
-    if lo and hi and lo[0][: len(hi[0])] > hi[0]:
-        check.fail("signed_from", f"{p['signed_from']!r} is after signed_to {p['signed_to']!r}")
+    # signed_from after signed_to is a valid, empty range (the schema cannot say otherwise): no rows.
     types = check.choices("type", p["type"], vocab.enum("agreements", "agreement_type"), "agreement type")
     instruments = check.choices("instrument", p["instrument"], vocab.enum("agreements", "instrument"), "instrument")
     statuses = check.choices("status", p["status"], vocab.enum("agreements", "status"), "status")
@@ -99,11 +104,11 @@ def agreement_filter(state: Snapshot, check: Checker, p: dict[str, Any]) -> Agre
     categories = check.choices("equipment_category", p["equipment_category"], vocab.enum("equipment", "category"), "equipment category")
     desig = check.text("designation", p["designation"], max_len=100)
     query = None
-    text = check.text("q", p["q"])
+    text = check.text("q", p["q"], max_len=fts.MAX_TEXT)
     if text is not None:
-        toks = fts.tokens(text)
+        toks = list(dict.fromkeys(fts.tokens(text)))  # a repeated word adds nothing to an AND
         if not toks:
-            check.fail("q", f"{text!r} has no words to search for (letters or digits)", value=text)
+            pass  # no words: every word (of none) occurs, so nothing is filtered out
         elif len(toks) > fts.MAX_TOKENS:
             check.fail("q", f"has {len(toks)} words; at most {fts.MAX_TOKENS} are allowed")
         else:
@@ -156,7 +161,7 @@ async def list_agreements(request: Request) -> Response:
     check = Checker()
     fmt = output_format(check, request, p["format"])
     out_fields = check.fields(p["fields"], FIELD_CHOICES)
-    limit = check.limit(p["limit"], allow_all=fmt in ("csv", "ndjson"))
+    limit = check.limit(p["limit"], allow_all=True)
     f = agreement_filter(state, check, p)
     pg = not state.db.is_sqlite
     key_types = (str,) if f.sort == "agreement_id" else (str, str)

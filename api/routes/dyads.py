@@ -101,7 +101,7 @@ async def _respond(request: Request, kind: listing.ListKind, params: Params, pag
     check = Checker()
     fmt = output_format(check, request, p["format"])
     out_fields = check.fields(p["fields"], kind.fields)
-    limit = check.limit(p["limit"], allow_all=fmt in ("csv", "ndjson"))
+    limit = check.limit(p["limit"], allow_all=True)
     rule = (check.choice("rule", p["rule"], list(RULES), "dyad-year rule") or RULE_UNTIL_ENDED) if with_rule else None
     f = dyad_filter(state, check, p, rule=rule)
     return await listing.respond(

@@ -59,6 +59,7 @@ async def meta(request: Request) -> Response:
         "citation": citation(info),
         "homepage": info.datapackage.get("homepage"),
         "backend": "sqlite" if state.db.is_sqlite else "postgresql",
+        "warnings": request.app.state.dca.warnings,
     }), media_type=JSON)
 
 
@@ -83,15 +84,21 @@ async def datapackage(request: Request) -> Response:
 
 
 @router.get("/healthz", operation_id="getHealth", tags=["meta"], summary="Health check",
-            description="200 when the database answers.", response_model=Health, responses=plain_responses())
+            description="200 when the database answers, with the build being served; `status` is `degraded` (still 200) "
+                        "while the last good snapshot is served because the build file changed and cannot be served. "
+                        "503 (with `Retry-After`) when the database cannot be reached.",
+            response_model=Health, responses=plain_responses())
 async def healthz(request: Request) -> Response:
     NO_PARAMS.read(request.query_params)
     state = ready(request)
     db = state.db
     await db.fetch_one(db.compiled("health", _health_stmt))
     info = state.info
-    return Response(json_bytes({"status": "ok", "version": info.version, "content_hash": info.content_hash,
-                                "built_at": info.built_at}), media_type=JSON)
+    warnings = request.app.state.dca.warnings
+    degraded = any(w["code"] == "build-file-unservable" for w in warnings)
+    return Response(json_bytes({"status": "degraded" if degraded else "ok", "version": info.version,
+                                "content_hash": info.content_hash, "built_at": info.built_at, "warnings": warnings}),
+                    media_type=JSON)
 
 
 def _health_stmt():

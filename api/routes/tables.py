@@ -10,7 +10,7 @@ from starlette.responses import Response
 from .. import listing, vocab
 from ..models import CountryDetail, CountryList, EquipmentList, SourceList, list_responses, one_responses
 from ..cow import to_iso3
-from ..params import COUNTRY_SCHEMA, PAGING, Checker, Param, Params, enum_array, fields_param, like_pattern
+from ..params import COUNTRY_SCHEMA, NO_NUL, PAGING, Checker, Param, Params, enum_array, fields_param, like_pattern
 from ..problems import Problem
 from ..queries import (
     COUNTRY_COLUMNS,
@@ -36,12 +36,13 @@ COUNTRIES = listing.ListKind("countries", COUNTRY_COLUMNS, columns=COUNTRY_COLUM
 EQUIPMENT = listing.ListKind("equipment", EQUIPMENT_COLUMNS, columns=EQUIPMENT_COLUMNS)
 SOURCES = listing.ListKind("sources", SOURCE_COLUMNS, columns=SOURCE_COLUMNS)
 AGREEMENT_ID = re.compile(r"^[a-z0-9-]{1,200}$")
+TRUE, FALSE = ("true", "1", "yes"), ("false", "0", "no")
 AGREEMENT_ID_SCHEMA = {"type": "string", "pattern": "^[a-z0-9-]{1,200}$"}
 
 COUNTRY_PARAMS = Params(
-    Param("region", vocab.describe("countries", "region"), {"type": "string", "maxLength": 100}),
-    Param("has_agreements", "true: only countries party to at least one agreement; false: only the others.",
-          {"type": "string", "enum": ["true", "false"]}),
+    Param("region", vocab.describe("countries", "region"), {"type": "string", "maxLength": 100, "pattern": NO_NUL}),
+    Param("has_agreements", "true (or 1, yes): only countries party to at least one agreement; false (or 0, no): only the others.",
+          {"type": "string", "enum": list(TRUE + FALSE)}),
     Param("sort", "iso3 (default), name, or -agreement_count (most agreements first, then by iso3).",
           {"type": "string", "enum": list(COUNTRY_SORTS)}),
     fields_param(COUNTRY_COLUMNS),
@@ -52,7 +53,7 @@ EQUIPMENT_PARAMS = Params(
           enum_array(vocab.enum("equipment", "category")), multi=True),
     Param("status", "Item status; repeat for any of several. " + vocab.describe("equipment", "status"),
           enum_array(vocab.enum("equipment", "status")), multi=True),
-    Param("designation", "Designation contains this text, ignoring case (`mi-35` matches Mi-35M).", {"type": "string", "maxLength": 100}),
+    Param("designation", "Designation contains this text, ignoring case (`mi-35` matches Mi-35M).", {"type": "string", "maxLength": 100, "pattern": NO_NUL}),
     Param("supplier", "The supplying state, by ISO3 or Correlates of War code.", COUNTRY_SCHEMA),
     Param("recipient", "The receiving state, by ISO3 or Correlates of War code.", COUNTRY_SCHEMA),
     fields_param(EQUIPMENT_COLUMNS),
@@ -105,16 +106,16 @@ async def list_countries(request: Request) -> Response:
     s = check.choice("sort", p["sort"], list(COUNTRY_SORTS), "sort order") or "iso3"
     flags: tuple[str, ...] = ()
     has = p["has_agreements"]
-    if has is not None and has.strip():
-        v = has.strip().lower()
-        if v in ("true", "1", "yes"):
+    if has:
+        v = has
+        if v in TRUE:
             flags = ("has_agreements",)
-        elif v in ("false", "0", "no"):
+        elif v in FALSE:
             flags = ("no_agreements",)
         else:
             check.fail("has_agreements", f"{has!r} is not a boolean; use true or false", value=has, allowed=["true", "false"])
     reg = check.text("region", p["region"], max_len=100)
-    limit = check.limit(p["limit"], allow_all=fmt in ("csv", "ndjson"))
+    limit = check.limit(p["limit"], allow_all=True)
     check.done()
     f = _filter({"region": (reg.strip(),) if reg else ()}, {}, flags, s)
     key_types = (str,) if s == "iso3" else ((str, str) if s == "name" else (int, str))
@@ -173,7 +174,7 @@ async def list_equipment(request: Request) -> Response:
     desig = check.text("designation", p["designation"], max_len=100)
     sup = check.country("supplier", p["supplier"], state.countries, to_iso3(state))
     rec = check.country("recipient", p["recipient"], state.countries, to_iso3(state))
-    limit = check.limit(p["limit"], allow_all=fmt in ("csv", "ndjson"))
+    limit = check.limit(p["limit"], allow_all=True)
     check.done()
     f = _filter({"agreement_id": aid, "category": tuple(sorted(cats)), "status": tuple(sorted(sts)),
                  "supplier_iso3": (sup,) if sup else (), "recipient_iso3": (rec,) if rec else ()},
@@ -197,7 +198,7 @@ async def list_sources(request: Request) -> Response:
     out_fields = check.fields(p["fields"], SOURCE_COLUMNS)
     aid = _agreement_id(check, p["agreement_id"])
     types = check.choices("source_type", p["source_type"], vocab.enum("sources", "source_type"), "source type")
-    limit = check.limit(p["limit"], allow_all=fmt in ("csv", "ndjson"))
+    limit = check.limit(p["limit"], allow_all=True)
     check.done()
     f = _filter({"agreement_id": aid, "source_type": tuple(sorted(types))}, {})
     return await listing.respond(

@@ -13,6 +13,7 @@ import logging
 import os
 import re
 from collections.abc import Callable, Coroutine
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -22,6 +23,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import FileResponse, RedirectResponse, Response
 
 from .. import vocab
+from ..downloads import serving_path
 from ..problems import Problem
 from ..queries import AgreementFilter
 from ..routes import meta as api_meta
@@ -285,12 +287,12 @@ async def build_file(request: Request, path: str) -> Response:
     f = files.get(path)
     if f is None:
         return error_page(request, 404, f"There is no download called “{path}”.")
-    full = state.settings.sqlite_path.parent / f["path"]
+    full = serving_path(state, f["path"])
     try:
         st = os.stat(full)
     except OSError:
         return error_page(request, 404, f"The download “{path}” is no longer on the server.")
-    response = FileResponse(full, media_type=f["mediatype"], filename=full.name, stat_result=st)
+    response = FileResponse(full, media_type=f["mediatype"], filename=Path(f["path"]).name, stat_result=st)
     # Validators come from the API's ETag middleware; do not send a second ETag.
     for name in ("etag", "last-modified"):
         del response.headers[name]
