@@ -20,6 +20,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from . import problems
+from .cow import by_iso3
 from .db import StartupError
 from .http import HttpSemantics, MaybeGzip
 from .models import PROBLEM_REF, problem_components
@@ -150,13 +151,14 @@ ERROR_RESPONSES = {
 }
 
 
-def tidy_openapi(schema: dict[str, Any], codes: list[str]) -> None:
+def tidy_openapi(schema: dict[str, Any], codes: list[str], cow_codes: list[int]) -> None:
     """The description as generated clients need it.
 
     * One ``Problem`` component, referenced (not copied) by every error response, so a
       client parses every error into one type; FastAPI's own 422 shape is replaced by it.
     * The country code defined once (``CountryCode``: the build's codes once it is open,
-      upper case, lower case accepted too), with ``CowCode`` and ``CountryRef`` (either).
+      upper case, lower case accepted too), with ``CowCode`` (the build's COW codes) and
+      ``CountryRef`` (either).
     """
     comps = schema.setdefault("components", {}).setdefault("schemas", {})
     for name in ("HTTPValidationError", "ValidationError"):
@@ -166,6 +168,9 @@ def tidy_openapi(schema: dict[str, Any], codes: list[str]) -> None:
     if codes:
         comps["CountryCode"] = {"type": "string", "enum": codes, "title": "CountryCode",
                                 "description": COMPONENTS["CountryCode"]["description"]}
+    if cow_codes:
+        comps["CowCode"] = {"type": "integer", "enum": cow_codes, "title": "CowCode",
+                            "description": COMPONENTS["CowCode"]["description"]}
     for ops in schema.get("paths", {}).values():
         for op in ops.values():
             responses = op.setdefault("responses", {})
@@ -204,7 +209,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if app.openapi_schema:
             return app.openapi_schema
         schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
-        tidy_openapi(schema, sorted(state.current.countries) if state.current else [])
+        snap = state.current
+        tidy_openapi(schema, sorted(snap.countries) if snap else [], sorted(by_iso3(snap).values()) if snap else [])
         if state.current:  # the country codes are known: the description is final for this process
             app.openapi_schema = schema
         return schema

@@ -137,7 +137,10 @@ class Links(BaseModel):
 class _Page(BaseModel):
     count: int = Field(description="Items on this page.")
     total: int = Field(description="Items matching the query, on all pages.")
-    limit: Union[int, Literal["all"]] = Field(description="The page size asked for (`all`: every row, streamed).")
+    # enum, not const, for "all": openapi-python-client 0.29 parses an integer | const union wrongly
+    limit: Union[int, Literal["all"]] = Field(description="The page size asked for (`all`: every row, streamed).",
+                                              json_schema_extra={"anyOf": [{"type": "integer"},
+                                                                           {"type": "string", "enum": ["all"]}]})
     next_cursor: Optional[str] = Field(description="Cursor of the next page (null on the last page).")
     links: Links
 

@@ -44,7 +44,7 @@ def _filters(year_what: str) -> Params:
               COUNTRY_SCHEMA),
         Param("ccode", "Pairs with this state on either side, by Correlates of War code (`ccode=365`).", COW_SCHEMA),
         Param("pair", "One pair of states, two codes (ISO3 or COW) in either order: `pair=PAK,RUS` or "
-              "`pair=PAK&pair=RUS`.", {"type": "array", "items": COUNTRY_SCHEMA, "minItems": 2, "maxItems": 2},
+              "`pair=PAK&pair=RUS`. Combines with state= and ccode=: every state named must be in the pair.", {"type": "array", "items": COUNTRY_SCHEMA, "minItems": 2, "maxItems": 2, "uniqueItems": True},
               multi=True, explode=False),
         Param("year_from", f"{year_what} in or after this year (YYYY), both included.", YEAR_SCHEMA),
         Param("year_to", f"{year_what} in or before this year (YYYY).", YEAR_SCHEMA),
@@ -71,28 +71,27 @@ def _year(check: Checker, name: str, value: str | None) -> int | None:
 
 def dyad_filter(state: Snapshot, check: Checker, p: dict[str, Any], *, rule: str | None = None) -> DyadFilter:
     cow = to_iso3(state)
-    st = check.country("state", p["state"], state.countries, cow)
-    cc = check.country("ccode", p["ccode"], state.countries, cow, cow_only=True)
-    if st and cc and st != cc:
-        check.fail("ccode", f"names another state than state={p['state']!r}; give one of them, or use pair= for two")
-    pair = None
+    wanted: list[str] = []  # every state named: a row must have all of them
+    for name, value in (("state", p["state"]), ("ccode", p["ccode"])):
+        code = check.country(name, value, state.countries, cow, cow_only=name == "ccode")
+        if code:
+            wanted.append(code)
     codes = [part for v in p["pair"] for part in v.split(",") if part.strip()]
-    if codes:
-        if len(codes) != 2:
-            check.fail("pair", f"give exactly two states (e.g. pair=PAK,RUS), not {len(codes)}", value=",".join(codes))
-        else:
-            got = [check.country("pair", c, state.countries, cow) for c in codes]
-            if all(got):
-                if got[0] == got[1]:
-                    check.fail("pair", f"names {got[0]} twice; a pair is two different states", value=",".join(codes))
-                else:
-                    pair = tuple(sorted(got))
+    if len(codes) > 2:
+        check.fail("pair", f"give exactly two states (e.g. pair=PAK,RUS), not {len(codes)}", value=",".join(codes))
+    got = [check.country("pair", c, state.countries, cow) for c in codes[:2]]
+    if len(got) == 2 and got[0] and got[0] == got[1]:
+        check.fail("pair", f"names {got[0]} twice; a pair is two different states", value=",".join(codes))
+    wanted += [g for g in got if g]
     lo = _year(check, "year_from", p["year_from"])
     hi = _year(check, "year_to", p["year_to"])
-    if lo is not None and hi is not None and lo > hi:
-        check.fail("year_from", f"{lo} is after year_to {hi}")
     check.done()
-    return DyadFilter(state=st or cc, pair=pair, year_from=lo, year_to=hi, rule=rule)  # type: ignore[arg-type]
+    # One state: its pairs; two: that pair; more: no pair has them all (a year range that ends before it
+    # starts likewise matches nothing, as signed_from/signed_to do).
+    states = sorted(set(wanted))
+    one = states[0] if len(states) == 1 else None
+    pair = tuple(states) if len(states) == 2 else (("", "") if len(states) > 2 else None)
+    return DyadFilter(state=one, pair=pair, year_from=lo, year_to=hi, rule=rule)  # type: ignore[arg-type]
 
 
 async def _respond(request: Request, kind: listing.ListKind, params: Params, page, count, with_rule: bool) -> Response:
