@@ -78,19 +78,21 @@ ONE_PARAMS = Params()
 def agreement_filter(state: Snapshot, check: Checker, p: dict[str, Any]) -> AgreementFilter:
     """The list's filters, checked and normalised (shared with /v1/stats)."""
     parties: list[str] = []
-    given = 0
+    given: dict[str, int] = {}
     cow = to_iso3(state)
     for name, values in (("party", p["party"]), ("ccode", p.get("ccode") or []),
                          ("country", [p["country"]] if p["country"] is not None else [])):
         for v in values:
             for part in v.split(","):
-                given += bool(part.strip())
+                given[name] = given.get(name, 0) + bool(part.strip())
                 code = check.country(name, part, state.countries, cow, cow_only=name == "ccode")
                 if code and code not in parties:
                     parties.append(code)
-    # Counted as given, before duplicates are dropped, as the schema's maxItems counts them.
-    if given > MAX_PARTIES:
-        check.fail("party", f"{given} party codes given; at most {MAX_PARTIES} can be required at once")
+    # Counted as given, before duplicates are dropped, as the schema's maxItems counts them (per parameter:
+    # party= and ccode= each take up to 10).
+    for name, n in given.items():
+        if n > MAX_PARTIES:
+            check.fail(name, f"{n} party codes given; at most {MAX_PARTIES} can be required at once")
     lo = check.partial_date("signed_from", p["signed_from"])
     hi = check.partial_date("signed_to", p["signed_to"])
     to_incl = to_excl = None
