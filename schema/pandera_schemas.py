@@ -88,11 +88,6 @@ def _column_check(name: str, expr: pl.Expr) -> pa.Check:
     return pa.Check(lambda data, e=expr: data.lazyframe.select(e.fill_null(True)), name=name)
 
 
-def first_seen_row(cols: list[str]) -> pl.Expr:
-    """For each row, the position of the first row with the same key."""
-    return pl.int_range(pl.len()).first().over(cols)
-
-
 def unique_ok(cols: list[str]) -> pl.Expr:
     """True for a row whose (non-null) key was not already used by an earlier row."""
     key_null = pl.any_horizontal([pl.col(c).is_null() for c in cols])

@@ -111,6 +111,9 @@ def parse_categories(field: dict[str, Any]) -> tuple[tuple[str, str], ...]:
     return tuple(out)
 
 
+MAX_DESCRIPTOR_BYTES = 16 * 1024 * 1024
+
+
 class DescriptorError(Exception):
     """The descriptor or a schema it points to cannot be read; the message says why."""
 
@@ -122,9 +125,17 @@ class DescriptorError(Exception):
 
 def _read_json(path: Path, label: str) -> dict[str, Any]:
     try:
+        if not path.is_file():  # follows symlinks: a device or pipe would never end
+            if path.exists():
+                raise DescriptorError(label, "is not a regular file; it must be a JSON file")
+            raise FileNotFoundError(path)
+        if path.stat().st_size > MAX_DESCRIPTOR_BYTES:
+            raise DescriptorError(label, f"is larger than {MAX_DESCRIPTOR_BYTES:,} bytes; it cannot be the intended JSON file")
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise DescriptorError(label, "file not found") from None
+    except OSError as e:
+        raise DescriptorError(label, f"cannot be read: {e.strerror}") from None
     except UnicodeDecodeError as e:
         raise DescriptorError(label, f"is not UTF-8 ({e.reason} at byte {e.start})") from None
     try:
@@ -140,12 +151,31 @@ def load_schema(path: Path, label: str | None = None) -> dict[str, Any]:
     return _read_json(path, label or str(path))
 
 
+def read_descriptor(root: Path | str) -> dict[str, Any]:
+    """The JSON of ``datapackage.json`` in a package folder (or the file itself)."""
+    root = Path(root)
+    return _read_json(root if root.is_file() else root / "datapackage.json", "datapackage.json")
+
+
 def load_package(root: Path | str) -> Package:
-    """Load ``datapackage.json`` from a package folder (or the file itself)."""
+    """Load ``datapackage.json`` from a package folder (or the file itself).
+
+    Only the shape this module relies on is checked here (DescriptorError, never a
+    TypeError, for anything else); `dca validate` holds the descriptor to the
+    standard first (scripts/descriptor.py).
+    """
     root = Path(root)
     descriptor_path = root if root.is_file() else root / "datapackage.json"
     root = descriptor_path.parent
     descriptor = _read_json(descriptor_path, "datapackage.json")
+    try:
+        return _load(root, descriptor)
+    except (TypeError, KeyError, AttributeError, ValueError) as e:
+        raise DescriptorError("datapackage.json", f"is not a valid data package descriptor ({type(e).__name__}: {e}); "
+                              "`dca validate` says what to fix") from None
+
+
+def _load(root: Path, descriptor: dict[str, Any]) -> Package:
     resources = []
     raw_resources = descriptor.get("resources")
     if not isinstance(raw_resources, list) or not raw_resources:
@@ -153,6 +183,8 @@ def load_package(root: Path | str) -> Package:
     for i, res in enumerate(raw_resources):
         if not isinstance(res, dict) or "name" not in res or "path" not in res:
             raise DescriptorError("datapackage.json", f"resource #{i + 1} needs a 'name' and a 'path'")
+        if not isinstance(res["name"], str) or not isinstance(res["path"], str):
+            raise DescriptorError("datapackage.json", f"resource #{i + 1}: 'name' and 'path' must each be one string")
         schema = res.get("schema")
         if isinstance(schema, str):
             schema_path = schema
@@ -161,6 +193,13 @@ def load_package(root: Path | str) -> Package:
             schema_path = ""
         else:
             raise DescriptorError("datapackage.json", f"resource '{res['name']}' has no 'schema'")
+        label = schema_path or "datapackage.json"
+        if not isinstance(schema.get("fields"), list) or not all(isinstance(f, dict) and isinstance(f.get("name"), str) for f in schema["fields"]):
+            raise DescriptorError(label, f"the schema of '{res['name']}' needs a 'fields' list of objects with a 'name'")
+        names = [f["name"] for f in schema["fields"]]
+        if len(set(names)) != len(names):
+            raise DescriptorError(label, f"the schema of '{res['name']}' names a field more than once: "
+                                  + ", ".join(sorted({n for n in names if names.count(n) > 1})))
         fields = [
             Field(
                 name=f["name"],
@@ -170,7 +209,7 @@ def load_package(root: Path | str) -> Package:
                 constraints=f.get("constraints", {}),
                 categories=parse_categories(f),
             )
-            for f in schema.get("fields", [])
+            for f in schema["fields"]
         ]
         pk = schema.get("primaryKey", [])
         pk = [pk] if isinstance(pk, str) else list(pk)

@@ -22,7 +22,8 @@ from schema.tableschema import DescriptorError, Package, load_package
 from .canonical import canonical_bytes, parse_for_rewrite
 from .country_names import CountryIndex
 from .duplicates import probable_duplicates
-from .filewrite import Change, ChangedMeanwhile, replace_files
+from .safe_read import Unreadable, read_data_file
+from .filewrite import Change, ChangedMeanwhile, recover, replace_files
 from .record import SECTIONS, Plan, RecordError, append_note, build_plan, load_record_file
 
 RESOURCES = [resource for _, resource, _ in SECTIONS]
@@ -40,7 +41,9 @@ def _current(pkg: Package) -> dict[str, tuple[bytes, pl.DataFrame]]:
         res = pkg.resource(name)
         path = pkg.root / res.path
         try:
-            data = path.read_bytes()
+            data = read_data_file(path)
+        except Unreadable as e:
+            raise Refused(f"{res.path} {e}. {NOTHING_WRITTEN}") from None
         except OSError:
             raise Refused(f"{res.path} cannot be read (is it missing?); `dca validate` says more. {NOTHING_WRITTEN}") from None
         parsed = parse_for_rewrite(data, res)
@@ -109,6 +112,7 @@ def run_add(root: Path, record_file: Path | None, force_reason: str | None, toda
 
     try:
         pkg = load_package(root)
+        recover(pkg.root)  # a killed earlier add: finish it (or undo it) before reading
         countries = CountryIndex.from_csv(pkg.root / pkg.resource("countries").path)
         current = _current(pkg)
     except DescriptorError as e:
@@ -165,7 +169,7 @@ def run_add(root: Path, record_file: Path | None, force_reason: str | None, toda
         typer.echo(NOTHING_WRITTEN, err=True)
         return 1
     try:
-        replace_files(changes)
+        replace_files(changes, pkg.root)
     except ChangedMeanwhile as e:
         typer.echo(f"error: {e.path.relative_to(pkg.root)} changed while dca add was running; {NOTHING_WRITTEN} Run dca add again.", err=True)
         return 1

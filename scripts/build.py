@@ -243,7 +243,7 @@ def build_package(root: Path, out: Path, progress: Progress = None, database_url
     pkg = load_package(root)
     out = Path(out).resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
-    clear_debris(out.parent)
+    clear_debris(out.parent, out)
     stage = out.parent / f"{TMP_PREFIX}build-{os.getpid()}-{out.name}"
     stage.mkdir()
     try:

@@ -37,6 +37,17 @@ def _package_root(path: Optional[Path], package: Optional[Path]) -> Path:
             err=True,
         )
         raise typer.Exit(2)
+    # Every command starts by finishing (or undoing) a multi-file change that a
+    # killed `dca add` or `dca fmt` left half-done, so it sees whole records.
+    from .filewrite import recover
+
+    try:
+        done = recover(root)
+    except OSError as e:
+        typer.echo(f"error: cannot finish an interrupted change in {root}: {e}", err=True)
+        raise typer.Exit(1) from None
+    if done:
+        typer.echo(f"note: {done}.", err=True)
     return root
 
 

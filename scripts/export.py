@@ -195,7 +195,7 @@ def export_package(root: Path, out: Path, options: ExportOptions = ExportOptions
     if out.exists() and any(out.iterdir()) and not _is_exports_folder(out):
         raise ExportError(f"refusing to replace {out}: it is not an exports folder (no exports {DESCRIPTOR}); choose another --out")
     out.parent.mkdir(parents=True, exist_ok=True)
-    clear_debris(out.parent)
+    clear_debris(out.parent, out)
     stage = out.parent / f"{TMP_PREFIX}export-{os.getpid()}-{out.name}"
     try:
         write_exports(pkg, stage, options)

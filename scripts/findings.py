@@ -67,7 +67,7 @@ def suggest(value: str, allowed: Iterable[str]) -> str | None:
     return None
 
 
-NOTE_CODES = {"rules-skipped"}  # said to the reader, but not a problem in the data
+NOTE_CODES = {"rules-skipped", "data-skipped"}  # said to the reader, but not a problem in the data
 
 
 def problems(findings: list[Finding]) -> list[Finding]:

@@ -13,7 +13,8 @@ from pathlib import Path
 from schema.tableschema import Resource, load_package
 
 from .canonical import canonical_bytes, describe_difference, parse_for_rewrite, same_rows
-from .filewrite import Change, replace_files
+from .safe_read import Unreadable, read_data_file
+from .filewrite import Change, recover, replace_files
 
 UNCHANGED, CHANGED, REFUSED = "unchanged", "changed", "refused"
 
@@ -31,7 +32,9 @@ def format_file(root: Path, resource: Resource) -> FileResult:
     """What `dca fmt` would do to one resource's file (nothing is written here)."""
     path = root / resource.path
     try:
-        old = path.read_bytes()
+        old = read_data_file(path)
+    except Unreadable as e:
+        return FileResult(resource.path, REFUSED, str(e))
     except FileNotFoundError:
         return FileResult(resource.path, REFUSED, "file not found (the package lists it)")
     except OSError as e:
@@ -52,10 +55,11 @@ def format_file(root: Path, resource: Resource) -> FileResult:
 def format_package(root: Path, write: bool) -> list[FileResult]:
     """Every resource file's result; with write=True the changed ones are replaced atomically."""
     pkg = load_package(root)
+    recover(pkg.root)  # a killed earlier add or fmt: finish it (or undo it) before reading
     results = [format_file(pkg.root, r) for r in pkg.resources]
     changed = [r for r in results if r.status == CHANGED]
     if write and changed:
-        replace_files([Change(pkg.root / r.file, r.old, r.new) for r in changed])  # type: ignore[arg-type]
+        replace_files([Change(pkg.root / r.file, r.old, r.new) for r in changed], pkg.root)  # type: ignore[arg-type]
     return results
 
 

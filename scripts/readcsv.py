@@ -17,6 +17,7 @@ from pathlib import Path
 from schema.tableschema import Resource
 
 from .findings import Finding, suggest
+from .safe_read import Unreadable, read_data_file
 
 csv.field_size_limit(16 * 1024 * 1024)
 
@@ -70,7 +71,10 @@ def read_table(root: Path, resource: Resource) -> Table:
     empty = Table(resource, file, [], {f.name: [] for f in resource.fields}, [], [], findings=findings, readable=False)
     path = root / file
     try:
-        data = path.read_bytes()
+        data = read_data_file(path)
+    except Unreadable as e:
+        findings.append(Finding(file, None, None, str(e), "scheme-error"))
+        return empty
     except FileNotFoundError:
         findings.append(Finding(file, None, None, f"file not found; the package lists resource '{resource.name}' at this path: create it (header row: {','.join(resource.field_names)})", "scheme-error"))
         return empty

@@ -24,7 +24,11 @@ def check(db: Path | None = None, database_url: str | None = None):
     from api.db import StartupError, check_database
     from api.settings import Settings
 
+    from .atomic import recover_dir
+
     settings = Settings.from_env(sqlite_path=db, database_url=database_url)
+    # A build killed between its two renames leaves build/ missing and whole copies beside it.
+    recover_dir(Path(settings.sqlite_path).parent)
     try:
         info = check_database(settings)
     except StartupError as e:

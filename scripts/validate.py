@@ -18,6 +18,7 @@ from schema.pandera_schemas import build_schema
 from schema.tableschema import DescriptorError, Field, Package, Resource, load_package
 
 from .canonical import not_canonical_findings
+from .descriptor import descriptor_findings
 from .findings import Finding, suggest
 from .readcsv import Table, read_table
 
@@ -91,14 +92,55 @@ def _field_findings(fr: _Frames, res: Resource, present: set[str]) -> list[Findi
     if fc is None:
         return out
     fc = fc.filter(pl.col("index").is_not_null())
+    # Repeated keys are reported per check in one vectorised pass: the first few with
+    # the row they repeat, then a count (200,000 duplicates must not mean 200,000 scans).
+    repeats: dict[str, list[int]] = {}
+    candidates: dict[int, tuple[list[str], dict[str, str | None]]] = {}
     for row in fc.iter_rows(named=True):
         check, idx, col = row["check"], int(row["index"]), row["column"]
-        if check.startswith(("primary-key", "foreign-key")):
-            out.append(_key_finding(fr, res, check, idx))
+        if check == "primary-key" or check == "unique-error":
+            repeats.setdefault(check if check == "primary-key" else f"unique-error:{col}", []).append(idx)
+            continue
+        if check.startswith("foreign-key"):
+            out.append(_key_finding(fr, res, check, idx, candidates))
             continue
         f = res.field(col)
         value = df.get_column(col)[idx]
         out.append(fr.at(res.name, idx, col, _cell_message(fr, res, f, check, value, idx), check.split(":")[0]))
+    for key, idxs in repeats.items():
+        out.extend(_repeat_findings(fr, res, key, sorted(set(idxs))))
+    return out
+
+
+DUPLICATES_SHOWN = 10
+
+
+def _repeat_findings(fr: _Frames, res: Resource, key: str, idxs: list[int]) -> list[Finding]:
+    """The first DUPLICATES_SHOWN rows that repeat a key, each with the row it repeats, then a count."""
+    df = fr.frames[res.name]
+    cols = res.primary_key if key == "primary-key" else [key.split(":", 1)[1]]
+    shown = idxs[:DUPLICATES_SHOWN]
+    firsts = (df.with_row_index("_i").select(pl.col("_i").first().over(cols).alias("_first"))
+              .get_column("_first").gather(shown).to_list())
+    rows = df.select(cols).gather(shown).to_dicts()
+    t = fr.tables[res.name]
+    out = []
+    for idx, first, row in zip(shown, firsts, rows):
+        first_row = t.row_numbers[first]
+        if key == "primary-key":
+            vals = ", ".join(f"{c}={row[c]!r}" for c in cols)
+            out.append(fr.at(res.name, idx, cols[0] if len(cols) == 1 else None,
+                             f"duplicate key ({vals}): row {first_row} already has it; each row needs its own key (remove the repeat or give it a distinct id)",
+                             "primary-key"))
+        else:
+            out.append(fr.at(res.name, idx, cols[0],
+                             f"'{_short(row[cols[0]])}' is already used on row {first_row}; each {cols[0]} must be unique", "unique-error"))
+    rest = len(idxs) - len(shown)
+    if rest > 0:
+        what = "key" if key == "primary-key" else cols[0]
+        out.append(fr.at(res.name, idxs[len(shown)], cols[0] if len(cols) == 1 else None,
+                         f"and {rest:,} more rows from here on repeat a {what} already used ({len(idxs):,} in all; the first "
+                         f"{len(shown)} are listed): remove the repeated rows", "primary-key" if key == "primary-key" else "unique-error"))
     return out
 
 
@@ -107,9 +149,6 @@ def _cell_message(fr: _Frames, res: Resource, f: Field, check: str, value: str |
     cons = f.constraints
     if check == "type-error":
         return f"{v} is not a valid {f.type}; {TYPE_HINTS.get(f.type, '')}".rstrip("; ")
-    if check == "unique-error":
-        first = _first_row(fr, res.name, [f.name], idx)
-        return f"{v} is already used on row {first}; each {f.name} must be unique"
     kind = check.split(":", 1)[1]
     if kind == "required":
         return f"is empty but required ({f.title.lower()}); fill it in"
@@ -130,33 +169,23 @@ def _cell_message(fr: _Frames, res: Resource, f: Field, check: str, value: str |
     return f"{v} breaks the constraint {kind}"
 
 
-def _first_row(fr: _Frames, name: str, cols: list[str], idx: int) -> int:
-    df = fr.frames[name]
-    key = df.row(idx, named=True)
-    mask = pl.all_horizontal([pl.col(c) == key[c] for c in cols])
-    first = df.with_row_index("_i").filter(mask).get_column("_i")[0]
-    return fr.tables[name].row_numbers[first]
-
-
-def _key_finding(fr: _Frames, res: Resource, check: str, idx: int) -> Finding:
+def _key_finding(fr: _Frames, res: Resource, check: str, idx: int, candidates: dict[int, tuple[list[str], dict[str, str | None]]]) -> Finding:
     df = fr.frames[res.name]
     row = df.row(idx, named=True)
-    if check == "primary-key":
-        cols = res.primary_key
-        first = _first_row(fr, res.name, cols, idx)
-        vals = ", ".join(f"{c}={row[c]!r}" for c in cols)
-        return fr.at(res.name, idx, cols[0] if len(cols) == 1 else None,
-                     f"duplicate key ({vals}): row {first} already has it; each row needs its own key (remove the repeat or give it a distinct id)",
-                     "primary-key")
-    fk = res.foreign_keys[int(check.split(":")[1])]
+    i = int(check.split(":")[1])
+    fk = res.foreign_keys[i]
     target = fr.pkg.resource(fk.resource)
     ref = fr.frames.get(fk.resource)
     vals = [row[c] for c in fk.fields]
     label = ", ".join(f"'{v}'" for v in vals)
     msg = f"{label} is not in {Path(target.path).name} ({', '.join(fk.reference_fields)})"
     if ref is not None and len(fk.fields) == 1 and vals[0]:
-        candidates = ref.get_column(fk.reference_fields[0]).drop_nulls().unique().to_list()
-        hint = _nearest(vals[0], candidates)
+        if i not in candidates:
+            candidates[i] = (ref.get_column(fk.reference_fields[0]).drop_nulls().unique().sort().to_list(), {})
+        options, seen = candidates[i]
+        if vals[0] not in seen:  # the same dangling value is often repeated: look it up once
+            seen[vals[0]] = _nearest(vals[0], options)
+        hint = seen[vals[0]]
         if hint:
             msg += f"; did you mean '{hint}'?"
     if fk.resource == "countries":
@@ -199,9 +228,14 @@ def _rule_findings(fr: _Frames, today: dt.date | None) -> list[Finding]:
 def validate_package(root: Path | str, today: dt.date | None = None) -> list[Finding]:
     """All findings for the package at root; an empty list means it is valid."""
     root = Path(root)
+    # The data is read only once the descriptor is sound: a broken schema would
+    # otherwise show as a wrong cell on every row, or stop the checks half-way.
+    broken = descriptor_findings(root)
+    if broken:
+        return broken + [Finding("datapackage.json", None, None, DATA_SKIPPED, "data-skipped")]
     try:
         pkg = load_package(root)
-    except DescriptorError as e:
+    except DescriptorError as e:  # pragma: no cover - descriptor_findings reports these first
         return [Finding(e.file, None, None, e.message, "descriptor-error")]
     findings: list[Finding] = []
     tables = {r.name: read_table(pkg.root, r) for r in pkg.resources}
@@ -227,6 +261,10 @@ def validate_package(root: Path | str, today: dt.date | None = None) -> list[Fin
 
 
 COSMETIC = {"byte-order-mark", "line-endings"}  # the data read fine; `dca fmt` fixes these
+DATA_SKIPPED = (
+    "the data files were not checked yet because the descriptor or a schema has the problems above "
+    "(they say how the data is to be read); fix them and run `dca validate` again"
+)
 RULES_SKIPPED = (
     "the dataset's own rules (parties, sources, dates, ids, duplicates) were not checked yet "
     "because of the problems above; fix them and run `dca validate` again"
