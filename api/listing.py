@@ -21,6 +21,8 @@ from fastapi import Request
 from sqlalchemy.sql import Select
 from starlette.responses import Response
 
+from scripts.build import party_cells
+
 from .state import Snapshot
 from .streaming import CSV, JSON, NDJSON, BodyStream, CsvEncoder, stream_chunks
 
@@ -38,10 +40,14 @@ class ListKind:
         return self.docs and (fields is None or fields == self.fields)
 
     def csv_columns(self, fields: list[str]) -> list[str]:
+        """The CSV header: agreements' ``parties`` is three columns (codes, names, COW codes), each of which
+        can also be asked for alone."""
         if self.docs:
-            out = []
+            out: list[str] = []
             for f in fields:
-                out += ["parties", "party_names"] if f == "parties" else [f]
+                for c in (PARTY_COLUMNS if f == "parties" else [f]):
+                    if c not in out and (c == f or c not in fields):
+                        out.append(c)
             return out
         return fields
 
@@ -52,7 +58,7 @@ class ListKind:
 
             def project(row: tuple) -> bytes:
                 d = orjson.loads(row[0])
-                return orjson.dumps({f: d.get(f) for f in fields})
+                return orjson.dumps({f: _doc_value(d, f) for f in fields})
 
             return project
         cols = self.columns or self.fields
@@ -64,20 +70,13 @@ class ListKind:
     def csv_rows_fn(self, fields: list[str]) -> Callable[[list[tuple]], list[list[Any]]]:
         if self.docs:
             loads = orjson.loads
+            columns = self.csv_columns(fields)
 
             def rows(chunk: list[tuple]) -> list[list[Any]]:
                 out = []
                 for row in chunk:
                     d = loads(row[0])
-                    line = []
-                    for f in fields:
-                        if f == "parties":
-                            ps = d["parties"]
-                            line.append(";".join(p["iso3"] for p in ps))
-                            line.append(";".join(p["name"] or "" for p in ps))
-                        else:
-                            line.append(d.get(f))
-                    out.append(line)
+                    out.append([_doc_cell(d, c) for c in columns])
                 return out
 
             return rows
@@ -87,6 +86,21 @@ class ListKind:
             n = len(cols)
             return lambda chunk: [r[:n] for r in chunk]
         return lambda chunk: [[r[i] for i in idx] for r in chunk]
+
+
+PARTY_COLUMNS = ["parties", "party_names", "party_cow_codes"]
+
+
+def _doc_cell(d: dict, column: str) -> Any:
+    """One CSV cell of an agreement document (the party columns as in scripts/build.py: party_cells)."""
+    if column in PARTY_COLUMNS:
+        return party_cells(d["parties"])[PARTY_COLUMNS.index(column)]
+    return d.get(column)
+
+
+def _doc_value(d: dict, field: str) -> Any:
+    """A JSON field of an agreement document; party_names and party_cow_codes are the CSV's cells."""
+    return d.get(field) if field == "parties" else _doc_cell(d, field)
 
 
 def _join_records(rows: list[tuple]) -> bytes:

@@ -9,6 +9,7 @@ ETag & 304 / Cache-Control, ``api.http``) -> gzip (large bodies) -> FastAPI rout
 from __future__ import annotations
 
 import asyncio
+import copy
 import logging
 from typing import Any
 
@@ -19,10 +20,13 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from . import problems
+from .cow import by_iso3
 from .db import StartupError
 from .http import HttpSemantics, MaybeGzip
-from .params import ISO3_SCHEMA, allow_empty
-from .routes import agreements, meta, stats, tables
+from .models import PROBLEM_REF, problem_components
+from .params import COMPONENTS
+from .problems import PROBLEM_JSON
+from .routes import agreements, dyads, meta, stats, tables
 from .web import install as install_web
 from .settings import Settings
 from .state import AppState
@@ -140,6 +144,47 @@ def _install_docs(app: FastAPI) -> None:
         return HTMLResponse(page, headers=headers)
 
 
+ERROR_RESPONSES = {
+    "400": "Unknown query parameter, or a cursor that this query did not issue.",
+    "422": "A parameter value is not valid; the problem names each parameter and the allowed values.",
+    "503": "The database cannot be served (no build, or a build of another layout).",
+}
+
+
+def tidy_openapi(schema: dict[str, Any], codes: list[str], cow_codes: list[int]) -> None:
+    """The description as generated clients need it.
+
+    * One ``Problem`` component, referenced (not copied) by every error response, so a
+      client parses every error into one type; FastAPI's own 422 shape is replaced by it.
+    * The country code defined once (``CountryCode``: the build's codes once it is open,
+      upper case, lower case accepted too), with ``CowCode`` (the build's COW codes) and
+      ``CountryRef`` (either).
+    """
+    comps = schema.setdefault("components", {}).setdefault("schemas", {})
+    for name in ("HTTPValidationError", "ValidationError"):
+        comps.pop(name, None)
+    comps.update(problem_components())
+    comps.update(copy.deepcopy(COMPONENTS))
+    if codes:
+        comps["CountryCode"] = {"type": "string", "enum": codes, "title": "CountryCode",
+                                "description": COMPONENTS["CountryCode"]["description"]}
+    if cow_codes:
+        comps["CowCode"] = {"type": "integer", "enum": cow_codes, "title": "CowCode",
+                            "description": COMPONENTS["CowCode"]["description"]}
+    for ops in schema.get("paths", {}).values():
+        for op in ops.values():
+            responses = op.setdefault("responses", {})
+            for code, text in ERROR_RESPONSES.items():
+                if code == "422" and not op.get("parameters"):
+                    continue
+                responses.setdefault(code, {"description": text})
+            for code, resp in responses.items():
+                if code == "default" or int(code) >= 400:
+                    resp["content"] = {PROBLEM_JSON: {"schema": dict(PROBLEM_REF)}}
+                    if resp.get("description") in (None, "", "Validation Error"):
+                        resp["description"] = ERROR_RESPONSES.get(code, "Error")
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings.from_env()
     state = AppState(settings)
@@ -154,7 +199,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     _install_docs(app)
     app.state.dca = state
     # Included one level deep (not through a /v1 router of routers): fewer levels to match per request.
-    for router in (agreements.router, tables.router, stats.router):
+    for router in (agreements.router, tables.router, dyads.router, stats.router):
         app.include_router(router, prefix="/v1")
     install_web(app)  # the web pages (api/web); before meta.router: browsers get the page at /
     app.include_router(meta.router)
@@ -164,32 +209,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if app.openapi_schema:
             return app.openapi_schema
         schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
-        for path, ops in schema.get("paths", {}).items():
-            for op in ops.values():
-                # FastAPI documents a 422 of its own shape; ours are problem documents.
-                for code, resp in op.get("responses", {}).items():
-                    if code == "422" and "application/json" in resp.get("content", {}):
-                        resp["content"] = {"application/problem+json": resp["content"].pop("application/problem+json", None)
-                                           or {"schema": {"$ref": "#/components/schemas/Problem"}}}
-        comps = schema.setdefault("components", {}).setdefault("schemas", {})
-        from .models import ProblemModel
-
-        comps.setdefault("Problem", ProblemModel.model_json_schema())
-        for name in ("HTTPValidationError", "ValidationError"):
-            comps.pop(name, None)
-        # Country codes: once the database is open, the schema lists the codes it knows
-        # (upper case; lower case is accepted too), so clients and test generators see them.
-        codes = sorted(state.current.countries) if state.current else []
-        iso3_pattern = allow_empty(dict(ISO3_SCHEMA))["pattern"]
-        if codes:
-            for ops in schema.get("paths", {}).values():
-                for op in ops.values():
-                    for p in op.get("parameters", []):
-                        sch = p.get("schema", {})
-                        target = sch.get("items") if sch.get("type") == "array" else sch
-                        if target and target.get("pattern") == iso3_pattern:
-                            target.pop("pattern")
-                            target["enum"] = codes + [""]  # empty: absent
+        snap = state.current
+        tidy_openapi(schema, sorted(snap.countries) if snap else [], sorted(by_iso3(snap).values()) if snap else [])
+        if state.current:  # the country codes are known: the description is final for this process
             app.openapi_schema = schema
         return schema
 

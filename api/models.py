@@ -48,12 +48,17 @@ class AgreementItem(BaseModel):
     venue_city: Optional[str] = Field(None, description=_d("agreements", "venue_city"))
     venue_country_iso3: Optional[str] = Field(None, description=_d("agreements", "venue_country_iso3"))
     venue_country_name: Optional[str] = Field(None, description="English short name of the venue country.")
+    venue_country_cow_code: Optional[int] = Field(None, description="Correlates of War code of the venue country.")
     status: AgreementStatus = Field(None, description=_d("agreements", "status"))  # type: ignore[valid-type]
     status_as_of: str = Field(None, description=_d("agreements", "status_as_of"))
     entry_into_force_on: Optional[str] = Field(None, description=_d("agreements", "entry_into_force_on"))
     end_on: Optional[str] = Field(None, description=_d("agreements", "end_on"))
     summary: str = Field(None, description=_d("agreements", "summary"))
     parties: list[PartyRef] = Field(None, description="The state parties, by ISO3 code.")
+    party_names: Optional[str] = Field(None, description="Only when `fields` names it: the parties' names, ';'-separated "
+                                       "in the order of parties (the CSV column).")
+    party_cow_codes: Optional[str] = Field(None, description="Only when `fields` names it: the parties' COW codes, "
+                                           "';'-separated in the order of parties, empty where none (the CSV column).")
 
 
 class PartyDetail(PartyRef):
@@ -67,7 +72,9 @@ class EquipmentItem(BaseModel):
     designation: str = Field(description=_d("equipment", "designation"))
     category: EquipmentCategory = Field(description=_d("equipment", "category"))  # type: ignore[valid-type]
     supplier_iso3: Optional[str] = Field(description=_d("equipment", "supplier_iso3"))
+    supplier_cow_code: Optional[int] = Field(description="Correlates of War code of the supplier.")
     recipient_iso3: Optional[str] = Field(description=_d("equipment", "recipient_iso3"))
+    recipient_cow_code: Optional[int] = Field(description="Correlates of War code of the recipient.")
     quantity: Optional[int] = Field(description=_d("equipment", "quantity"))
     status: EquipmentStatus = Field(description=_d("equipment", "status"))  # type: ignore[valid-type]
     non_party_reason: Optional[str] = Field(description=_d("equipment", "non_party_reason"))
@@ -112,6 +119,7 @@ class AgreementDetail(BaseModel):
     venue_city: Optional[str] = Field(description=_d("agreements", "venue_city"))
     venue_country_iso3: Optional[str] = Field(description=_d("agreements", "venue_country_iso3"))
     venue_country_name: Optional[str] = Field(description="English short name of the venue country.")
+    venue_country_cow_code: Optional[int] = Field(description="Correlates of War code of the venue country.")
     status: AgreementStatus = Field(description=_d("agreements", "status"))  # type: ignore[valid-type]
     status_as_of: str = Field(description=_d("agreements", "status_as_of"))
     entry_into_force_on: Optional[str] = Field(description=_d("agreements", "entry_into_force_on"))
@@ -133,7 +141,10 @@ class Links(BaseModel):
 class _Page(BaseModel):
     count: int = Field(description="Items on this page.")
     total: int = Field(description="Items matching the query, on all pages.")
-    limit: Union[int, Literal["all"]] = Field(description="The page size asked for (`all`: every row, streamed).")
+    # enum, not const, for "all": openapi-python-client 0.29 parses an integer | const union wrongly
+    limit: Union[int, Literal["all"]] = Field(description="The page size asked for (`all`: every row, streamed).",
+                                              json_schema_extra={"anyOf": [{"type": "integer"},
+                                                                           {"type": "string", "enum": ["all"]}]})
     next_cursor: Optional[str] = Field(description="Cursor of the next page (null on the last page).")
     links: Links
 
@@ -150,7 +161,9 @@ class EquipmentRow(BaseModel):
     designation: str = Field(None, description=_d("equipment", "designation"))
     category: EquipmentCategory = Field(None, description=_d("equipment", "category"))  # type: ignore[valid-type]
     supplier_iso3: Optional[str] = Field(None, description=_d("equipment", "supplier_iso3"))
+    supplier_cow_code: Optional[int] = Field(None, description="Correlates of War code of the supplier.")
     recipient_iso3: Optional[str] = Field(None, description=_d("equipment", "recipient_iso3"))
+    recipient_cow_code: Optional[int] = Field(None, description="Correlates of War code of the recipient.")
     quantity: Optional[int] = Field(None, description=_d("equipment", "quantity"))
     status: EquipmentStatus = Field(None, description=_d("equipment", "status"))  # type: ignore[valid-type]
     non_party_reason: Optional[str] = Field(None, description=_d("equipment", "non_party_reason"))
@@ -210,6 +223,7 @@ class CountryList(_Page):
 class Partner(BaseModel):
     iso3: str
     name: Optional[str]
+    cow_code: Optional[int] = Field(description="Correlates of War code.")
     agreements: int = Field(description="Agreements shared with this partner.")
 
 
@@ -238,6 +252,7 @@ class CountBy(BaseModel):
 class CountryCount(BaseModel):
     iso3: str
     name: Optional[str]
+    cow_code: Optional[int] = Field(description="Correlates of War code.")
     count: int
 
 
@@ -300,20 +315,40 @@ class Health(BaseModel):
     warnings: list[Warning_]
 
 
+class ProblemError(BaseModel):
+    """One bad parameter of a 400 or 422 problem."""
+
+    model_config = ConfigDict(title="ProblemError")
+    parameter: str = Field(description="The query or path parameter.")
+    message: str = Field(description="What is wrong with it, and what would be accepted.")
+    value: Optional[Union[str, int, float]] = Field(None, description="The value given.")
+    allowed: Optional[list[str]] = Field(None, description="The values that are accepted, where they are few.")
+
+
 class ProblemModel(BaseModel):
-    """RFC 9457 problem details."""
+    """RFC 9457 problem details: every error response of the API (400, 404, 405, 406, 422, 500, 503)."""
 
     model_config = ConfigDict(title="Problem")
-    type: str
-    title: str
-    status: int
-    detail: str
-    instance: Optional[str] = None
-    errors: Optional[list[dict[str, Any]]] = Field(None, description="Each bad parameter, the value given and what is allowed.")
+    type: str = Field(description="urn:dca:problem:<kind>, e.g. urn:dca:problem:not-found.")
+    title: str = Field(description="Short summary of the kind of problem.")
+    status: int = Field(description="The HTTP status code.")
+    detail: str = Field(description="What went wrong and how to fix it.")
+    instance: Optional[str] = Field(None, description="The path of the request.")
+    errors: Optional[list[ProblemError]] = Field(None, description="Each bad parameter, the value given and what is allowed.")
+
+
+PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
+
+
+def problem_components() -> dict[str, Any]:
+    """Problem and ProblemError as OpenAPI components (referenced by every error response)."""
+    schema = ProblemModel.model_json_schema(ref_template="#/components/schemas/{model}")
+    defs = schema.pop("$defs", {})
+    return {"Problem": schema, **defs}
 
 
 def problem_doc(description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/problem+json": {"schema": ProblemModel.model_json_schema(ref_template="#/components/schemas/{model}")}}}
+    return {"description": description, "content": {"application/problem+json": {"schema": dict(PROBLEM_REF)}}}
 
 
 _HEADERS = {
@@ -369,3 +404,30 @@ def plain_responses() -> dict[int | str, dict[str, Any]]:
         400: problem_doc("Unknown query parameter."),
         503: _unavailable(),
     }
+
+
+def _export_row(name: str, model: str):
+    """A row model whose fields are the export's columns (scripts/export_columns.py), described as there."""
+    from pydantic import create_model
+
+    from scripts.export_columns import ALL_EXPORTS
+
+    types = {"integer": int, "string": str}
+    fields = {}
+    for c in ALL_EXPORTS[name]:
+        t = types[c.type]
+        fields[c.name] = (Optional[t], Field(None, description=c.description or c.title))  # type: ignore[valid-type]
+    return create_model(model, __doc__=f"A row of the researcher export {name}.csv. All fields are present "
+                        "unless `fields` selects some.", **fields)
+
+
+DyadRow = _export_row("dyads", "DyadRow")
+DyadYearRow = _export_row("dyad_years", "DyadYearRow")
+
+
+class DyadList(_Page):
+    items: list[DyadRow]  # type: ignore[valid-type]
+
+
+class DyadYearList(_Page):
+    items: list[DyadYearRow]  # type: ignore[valid-type]

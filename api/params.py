@@ -18,6 +18,7 @@ from typing import Any
 from .problems import Problem
 
 ISO3 = re.compile(r"^[A-Za-z]{3}$")
+COW = re.compile(r"^[0-9]{1,4}$")
 PARTIAL_DATE = re.compile(r"^([0-9]{4})(?:-([0-9]{2})(?:-([0-9]{2}))?)?$")
 MAX_LIMIT = 1000
 DEFAULT_LIMIT = 50
@@ -68,12 +69,24 @@ class Checker:
         self.fail(name, f"{value!r} is not a valid {what}; allowed values: {', '.join(allowed)}", value=value, allowed=allowed)
         return None
 
-    def country(self, name: str, value: str | None, known: dict[str, str]) -> str | None:
+    def country(self, name: str, value: str | None, known: dict[str, str], cow: dict[int, str] | None = None,
+                *, cow_only: bool = False) -> str | None:
+        """The ISO3 code of a country given by ISO3 code or (with ``cow``) Correlates of War code."""
         if value is None or not value.strip():
             return None
         v = value.strip()
+        if cow is not None and COW.match(v):
+            iso3 = cow.get(int(v))
+            if iso3 is None:
+                self.fail(name, f"{v!r} is not the Correlates of War code of a country of this dataset; "
+                          "the codes are the cow_code of /v1/countries", value=value)
+            return iso3
+        if cow_only:
+            self.fail(name, f"{value!r} is not a Correlates of War country code (a number, e.g. 365)", value=value)
+            return None
         if not ISO3.match(v):
-            self.fail(name, f"{value!r} is not an ISO 3166-1 alpha-3 country code (three letters, e.g. PAK)", value=value)
+            self.fail(name, f"{value!r} is not a country code: give an ISO 3166-1 alpha-3 code (three letters, e.g. PAK)"
+                      + (" or a Correlates of War code (e.g. 770)" if cow is not None else ""), value=value)
             return None
         code = v.upper()
         if code not in known:
@@ -265,6 +278,8 @@ def allow_empty(schema: dict[str, Any]) -> dict[str, Any]:
     if schema.get("type") == "array":
         schema["items"] = allow_empty(schema["items"])
         return schema
+    if "$ref" in schema:  # a component (the country codes): the empty string is a branch of its own
+        return {"anyOf": [schema, {"type": "string", "maxLength": 0}]}
     if "anyOf" in schema:
         schema["anyOf"] = [allow_empty(b) for b in schema["anyOf"]]
         if not any(b.get("type") == "string" and ("enum" in b or "pattern" in b) for b in schema["anyOf"]):
@@ -281,7 +296,20 @@ def allow_empty(schema: dict[str, Any]) -> dict[str, Any]:
     return schema
 
 
-ISO3_SCHEMA = {"type": "string", "pattern": "^[A-Za-z]{3}$"}
+# Defined once, as components of the OpenAPI description (api/main.py): the country codes
+# (an enum of the build's codes once it is open) and a country given by either kind of code.
+ISO3_SCHEMA = {"$ref": "#/components/schemas/CountryCode"}
+COW_SCHEMA = {"$ref": "#/components/schemas/CowCode"}
+COUNTRY_SCHEMA = {"$ref": "#/components/schemas/CountryRef"}
+ISO3_PATTERN = "^[A-Za-z]{3}$"
+COMPONENTS = {
+    "CountryCode": {"type": "string", "pattern": ISO3_PATTERN, "title": "CountryCode",
+                    "description": "ISO 3166-1 alpha-3 country code (upper case; lower case is accepted too)."},
+    "CowCode": {"type": "integer", "minimum": 1, "maximum": 9999, "title": "CowCode",
+                "description": "Correlates of War numeric state code (the cow_code of /v1/countries), e.g. 365."},
+    "CountryRef": {"title": "CountryRef", "description": "A country by ISO3 code or Correlates of War code (`RUS` or `365`).",
+                   "anyOf": [{"$ref": "#/components/schemas/CountryCode"}, {"$ref": "#/components/schemas/CowCode"}]},
+}
 NO_NUL = "^[^\\x00]*$"  # free text: anything but NUL, which no parameter may hold
 # Years 0001-9999 (the server refuses year 0), then a month, then a day that exists (format date).
 YEAR = "(?:[0-9]{3}[1-9]|[0-9]{2}[1-9][0-9]|[0-9][1-9][0-9]{2}|[1-9][0-9]{3})"

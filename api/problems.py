@@ -105,7 +105,7 @@ def _describe_validation(err: dict[str, Any]) -> dict[str, Any]:
         out["value"] = err["input"]
     ctx = err.get("ctx") or {}
     if "expected" in ctx:
-        out["allowed"] = ctx["expected"]
+        out["allowed"] = [str(ctx["expected"])]
     return out
 
 

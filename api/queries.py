@@ -17,6 +17,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.sql import ColumnElement, Select
 
+from scripts.dyad_store import DYAD_COLUMNS, DYAD_YEAR_COLUMNS, DYAD_YEARS, DYADS
 from schema.tables import (
     Agreement,
     AgreementDoc,
@@ -295,7 +296,17 @@ class TableFilter:
         return repr((self.eq, self.like, self.flags, self.sort, self.values))
 
 
-EQUIPMENT_COLUMNS = [c.name for c in E.columns]
+def _with_cow_columns(names: list[str]) -> list[str]:
+    """Each ``*_iso3`` country column followed by its ``*_cow_code`` (joined from countries)."""
+    out = []
+    for n in names:
+        out.append(n)
+        if n.endswith("_iso3"):
+            out.append(n[: -len("_iso3")] + "_cow_code")
+    return out
+
+
+EQUIPMENT_COLUMNS = _with_cow_columns([c.name for c in E.columns])
 SOURCE_COLUMNS = [c.name for c in S.columns]
 COUNTRY_COLUMNS = [c.name for c in C.columns] + ["agreement_count", "partner_count", "first_signed_on", "last_signed_on"]
 COUNTRY_SORTS = {"iso3": False, "name": False, "-agreement_count": True}
@@ -328,7 +339,22 @@ def _table_count(t, key, f: TableFilter, with_cursor: bool) -> Select:
 
 
 def equipment_page(f: TableFilter, with_cursor: bool, limited: bool = True) -> Select:
-    return _table_page(E, EQUIPMENT_COLUMNS, "equipment_id", f, with_cursor, limited)
+    sup, rec = C.alias("sup"), C.alias("rec")
+    cols = []
+    for name in EQUIPMENT_COLUMNS:
+        if name == "supplier_cow_code":
+            cols.append(sup.c.cow_code.label(name))
+        elif name == "recipient_cow_code":
+            cols.append(rec.c.cow_code.label(name))
+        else:
+            cols.append(E.c[name])
+    conds = _eq_conds(E, f)
+    keys = [(E.c.equipment_id, False)]
+    if with_cursor:
+        conds.append(keyset_condition(keys))
+    j = E.outerjoin(sup, sup.c.iso3 == E.c.supplier_iso3).outerjoin(rec, rec.c.iso3 == E.c.recipient_iso3)
+    stmt = select(*cols, E.c.equipment_id).select_from(j).where(*conds).order_by(*order(keys))
+    return stmt.limit(bindparam("limit")) if limited else stmt
 
 
 def equipment_count(f: TableFilter, with_cursor: bool = False) -> Select:
@@ -391,3 +417,86 @@ def country_one() -> Select:
 
 def country_names() -> Select:
     return select(C.c.iso3, C.c.name)
+
+
+# --------------------------------------------------------------------------- dyads and dyad-years
+
+@dataclass(frozen=True)
+class DyadFilter:
+    """Filters of /v1/dyads and /v1/dyad-years: a state on either side, a pair, a year range, a rule."""
+
+    state: str | None = None
+    pair: tuple[str, str] | None = None  # sorted: (iso3_a, iso3_b)
+    year_from: int | None = None
+    year_to: int | None = None
+    rule: str | None = None  # dyad-years only
+
+    def shape(self) -> tuple:
+        return (bool(self.state), bool(self.pair), self.year_from is not None, self.year_to is not None, bool(self.rule))
+
+    def params(self) -> dict[str, Any]:
+        p: dict[str, Any] = {}
+        if self.state:
+            p["state"] = self.state
+        if self.pair:
+            p["pair_a"], p["pair_b"] = self.pair
+        if self.year_from is not None:
+            p["year_from"] = self.year_from
+        if self.year_to is not None:
+            p["year_to"] = self.year_to
+        if self.rule:
+            p["rule"] = self.rule
+        return p
+
+    def scope(self) -> str:
+        return repr((self.state, self.pair, self.year_from, self.year_to, self.rule))
+
+
+def _dyad_parts(t, f: DyadFilter, year_col: str, keys: list[str]):
+    conds: list[ColumnElement] = []
+    if f.rule:
+        conds.append(t.c.rule == bindparam("rule"))
+    if f.state:
+        conds.append(or_(t.c.iso3_a == bindparam("state"), t.c.iso3_b == bindparam("state")))
+    if f.pair:
+        conds += [t.c.iso3_a == bindparam("pair_a"), t.c.iso3_b == bindparam("pair_b")]
+    if f.year_from is not None:
+        conds.append(t.c[year_col] >= bindparam("year_from"))
+    if f.year_to is not None:
+        conds.append(t.c[year_col] <= bindparam("year_to"))
+    return conds, [(t.c[k], False) for k in keys]
+
+
+def _dyad_page(t, columns, year_col, keys, f: DyadFilter, with_cursor: bool, limited: bool) -> Select:
+    conds, sort = _dyad_parts(t, f, year_col, keys)
+    if with_cursor:
+        conds.append(keyset_condition(sort))
+    stmt = select(*[t.c[c] for c in columns], *[c for c, _ in sort]).where(*conds).order_by(*order(sort))
+    return stmt.limit(bindparam("limit")) if limited else stmt
+
+
+def _dyad_count(t, year_col, keys, f: DyadFilter, with_cursor: bool) -> Select:
+    conds, sort = _dyad_parts(t, f, year_col, keys)
+    if with_cursor:
+        conds.append(keyset_condition(sort))
+    return select(func.count()).select_from(t).where(*conds)
+
+
+DYAD_KEYS = ["agreement_id", "iso3_a", "iso3_b"]
+DYAD_YEAR_KEYS = ["iso3_a", "iso3_b", "year"]
+
+
+def dyads_page(f: DyadFilter, with_cursor: bool, limited: bool = True) -> Select:
+    return _dyad_page(DYADS, DYAD_COLUMNS, "signed_year", DYAD_KEYS, f, with_cursor, limited)
+
+
+def dyads_count(f: DyadFilter, with_cursor: bool = False) -> Select:
+    return _dyad_count(DYADS, "signed_year", DYAD_KEYS, f, with_cursor)
+
+
+def dyad_years_page(f: DyadFilter, with_cursor: bool, limited: bool = True) -> Select:
+    return _dyad_page(DYAD_YEARS, DYAD_YEAR_COLUMNS, "year", DYAD_YEAR_KEYS, f, with_cursor, limited)
+
+
+def dyad_years_count(f: DyadFilter, with_cursor: bool = False) -> Select:
+    return _dyad_count(DYAD_YEARS, "year", DYAD_YEAR_KEYS, f, with_cursor)

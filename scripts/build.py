@@ -30,8 +30,9 @@ from schema.tables import RESOURCE_TABLES, metadata
 from .atomic import TMP_PREFIX, clear_debris, replace_dir
 
 DB_NAME = "dca.sqlite"
-SCHEMA_VERSION = "2"  # bump when the database layout changes; the API refuses other versions
+SCHEMA_VERSION = "3"  # bump when the database layout changes; the API refuses other versions
 # 2: agreement_csv (each agreement's list item as one CSV record, for the API's CSV exports)
+# 3: dyads and dyad_years (the export rows, scripts/dyad_store.py); venue and equipment COW codes in the documents
 
 Progress = Callable[[str], None] | None
 
@@ -86,16 +87,21 @@ def _insert(con: sqlite3.Connection, table: str, df: pl.DataFrame) -> None:
 # Columns of the API's agreement CSV: the list item's fields, with the parties as
 # ';'-separated ISO3 codes and names (in the same order).
 CSV_COLUMNS = ["agreement_id", "title", "agreement_type", "instrument", "signed_on", "signed_precision", "venue_city",
-               "venue_country_iso3", "venue_country_name", "status", "status_as_of", "entry_into_force_on",
-               "end_on", "summary", "parties", "party_names"]
+               "venue_country_iso3", "venue_country_name", "venue_country_cow_code", "status", "status_as_of",
+               "entry_into_force_on", "end_on", "summary", "parties", "party_names", "party_cow_codes"]
+
+
+def party_cells(parties: list[dict]) -> list[str]:
+    """The parties of a list item as the CSV's three ';'-separated cells (codes, names, COW codes; same order)."""
+    return [";".join(p["iso3"] for p in parties), ";".join(p["name"] or "" for p in parties),
+            ";".join("" if p["cow_code"] is None else str(p["cow_code"]) for p in parties)]
 
 
 def csv_record(item: dict) -> str:
     """A list item as one CSV record (RFC 4180, CRLF), as the API's CSV exports serve it."""
     buf = io.StringIO()
-    row = [item.get(c) for c in CSV_COLUMNS[:-2]]
-    row.append(";".join(p["iso3"] for p in item["parties"]))
-    row.append(";".join(p["name"] or "" for p in item["parties"]))
+    row = [item.get(c) for c in CSV_COLUMNS[:-3]]
+    row += party_cells(item["parties"])
     csv.writer(buf, lineterminator="\r\n").writerow(row)
     return buf.getvalue()
 
@@ -110,6 +116,20 @@ def _documents(frames: dict[str, pl.DataFrame]) -> pl.DataFrame:
             out.setdefault(row["agreement_id"], []).append(row)
         return out
 
+    def cow(c: dict) -> int | None:
+        return int(c["cow_code"]) if c.get("cow_code") is not None else None
+
+    def with_cow(e: dict) -> dict:
+        """An equipment row with the COW codes of its supplier and recipient next to their ISO3 codes."""
+        out = {}
+        for k, v in e.items():
+            if k == "agreement_id":
+                continue
+            out[k] = v
+            if k in ("supplier_iso3", "recipient_iso3"):
+                out[k.replace("_iso3", "_cow_code")] = cow(countries.get(v or "", {}))
+        return out
+
     parties, equipment, sources, history = group("parties"), group("equipment"), group("sources"), group("status_history")
     ids, signed, lists, details, texts, records = [], [], [], [], [], []
     for a in frames["agreements"].iter_rows(named=True):
@@ -117,7 +137,7 @@ def _documents(frames: dict[str, pl.DataFrame]) -> pl.DataFrame:
         plist = []
         for p in sorted(parties.get(aid, []), key=lambda p: p["country_iso3"]):
             c = countries.get(p["country_iso3"], {})
-            plist.append({"iso3": p["country_iso3"], "name": c.get("name"), "cow_code": int(c["cow_code"]) if c.get("cow_code") else None})
+            plist.append({"iso3": p["country_iso3"], "name": c.get("name"), "cow_code": cow(c)})
         venue = countries.get(a["venue_country_iso3"] or "", {})
         item = {
             "agreement_id": aid,
@@ -129,6 +149,7 @@ def _documents(frames: dict[str, pl.DataFrame]) -> pl.DataFrame:
             "venue_city": a["venue_city"],
             "venue_country_iso3": a["venue_country_iso3"],
             "venue_country_name": venue.get("name"),
+            "venue_country_cow_code": cow(venue),
             "status": a["status"],
             "status_as_of": a["status_as_of"],
             "entry_into_force_on": a["entry_into_force_on"],
@@ -143,7 +164,7 @@ def _documents(frames: dict[str, pl.DataFrame]) -> pl.DataFrame:
                  cow_abbr=countries.get(p["country_iso3"], {}).get("cow_abbr"))
             for pl_, p in zip(plist, sorted(parties.get(aid, []), key=lambda p: p["country_iso3"]))
         ]
-        detail["equipment"] = [{k: v for k, v in e.items() if k != "agreement_id"} for e in sorted(equipment.get(aid, []), key=lambda e: e["equipment_id"])]
+        detail["equipment"] = [with_cow(e) for e in sorted(equipment.get(aid, []), key=lambda e: e["equipment_id"])]
         detail["sources"] = [{k: v for k, v in s.items() if k != "agreement_id"} for s in sorted(sources.get(aid, []), key=lambda s: s["source_id"])]
         detail["status_history"] = [{k: v for k, v in h.items() if k != "agreement_id"} for h in sorted(history.get(aid, []), key=lambda h: (h["status_on"], h["history_id"]))]
         ids.append(aid)
@@ -185,17 +206,36 @@ def _derive(con: sqlite3.Connection, frames: dict[str, pl.DataFrame]) -> None:
         partners.setdefault(a, {})[b] = n
         partners.setdefault(b, {})[a] = n
     names = dict(con.execute("SELECT iso3, name FROM countries"))
+    cows = dict(con.execute("SELECT iso3, cow_code FROM countries"))
     rows = []
     for iso3, count, first, last in con.execute(
         "SELECT country_iso3, COUNT(*), MIN(signed_on), MAX(signed_on) FROM party_index GROUP BY country_iso3"
     ).fetchall():
         plist = sorted(partners.get(iso3, {}).items(), key=lambda kv: (-kv[1], kv[0]))
-        pj = orjson.dumps([{"iso3": p, "name": names.get(p), "agreements": n} for p, n in plist]).decode()
+        pj = orjson.dumps([{"iso3": p, "name": names.get(p), "cow_code": cows.get(p), "agreements": n} for p, n in plist]).decode()
         rows.append((iso3, count, len(plist), first, last, pj))
     con.executemany(
         "INSERT INTO country_summary (iso3, agreement_count, partner_count, first_signed_on, last_signed_on, partners_json) VALUES (?,?,?,?,?,?)",
         rows,
     )
+
+
+def _dyad_tables(con: sqlite3.Connection, pkg: Package) -> dict[str, pl.DataFrame]:
+    """The export tables (default options), with dyads and dyad-years (every rule) stored for the API.
+
+    The same frames then write the export files, so the API's rows are the files' rows.
+    """
+    from .dyad_store import store
+    from .export_columns import RULE_UNTIL_ENDED, RULES
+    from .export_tables import ExportOptions, build_frames
+
+    frames = build_frames(pkg)
+    years = {RULE_UNTIL_ENDED: frames["dyad_years"]}
+    for rule in RULES:
+        if rule not in years:
+            years[rule] = build_frames(pkg, ExportOptions(rule=rule))["dyad_years"]
+    store(con, frames["dyads"], years)
+    return frames
 
 
 def build_package(root: Path, out: Path, progress: Progress = None, database_url: str | None = None) -> BuildResult:
@@ -226,6 +266,8 @@ def build_package(root: Path, out: Path, progress: Progress = None, database_url
                 counts[name] = frames[name].height
             say("precomputing lookup tables, documents and the full-text index…")
             _derive(con, frames)
+            say("precomputing the dyad and dyad-year tables…")
+            export_frames = _dyad_tables(con, pkg)
             meta = {
                 "name": pkg.name,
                 "title": pkg.descriptor.get("title", ""),
@@ -250,7 +292,7 @@ def build_package(root: Path, out: Path, progress: Progress = None, database_url
         say("writing the researcher exports…")
         from .export import write_exports
 
-        write_exports(pkg, stage / "exports")
+        write_exports(pkg, stage / "exports", frames=export_frames)
         # --- end of researcher exports ---
         # --- what depends on the data is generated here (and by dca release), never in a
         # data pull request: build/docs/ has the codebook, its figures and the coverage block ---

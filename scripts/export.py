@@ -106,10 +106,12 @@ def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def iter_exports(pkg: Package, options: ExportOptions = ExportOptions()) -> Iterator[tuple[str, bytes]]:
+def iter_exports(pkg: Package, options: ExportOptions = ExportOptions(),
+                 frames: dict[str, pl.DataFrame] | None = None) -> Iterator[tuple[str, bytes]]:
     """Every export file as (file name, bytes), one at a time (so a large package is never held twice in
-    memory): each table in its formats, then the descriptor that lists them."""
-    frames = build_frames(pkg, options)
+    memory): each table in its formats, then the descriptor that lists them. `frames`: build_frames(pkg,
+    options) when the caller has them already (dca build, which also stores dyads for the API); consumed."""
+    frames = build_frames(pkg, options) if frames is None else frames
     last_year = coverage_year(read_rows(pkg, "agreements", ["status_as_of"]))
     resources = []
     for name in [n for n in ALL_EXPORTS if n in frames]:
@@ -172,14 +174,15 @@ def render_exports(pkg: Package, options: ExportOptions = ExportOptions()) -> di
     return dict(iter_exports(pkg, options))
 
 
-def write_exports(pkg: Package | Path | str, out: Path, options: ExportOptions = ExportOptions()) -> list[Path]:
+def write_exports(pkg: Package | Path | str, out: Path, options: ExportOptions = ExportOptions(),
+                  frames: dict[str, pl.DataFrame] | None = None) -> list[Path]:
     """Write the exports into the folder `out` (created; not atomic: see export_package)."""
     if not isinstance(pkg, Package):
         pkg = load_package(pkg)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     written = []
-    for name, data in iter_exports(pkg, options):
+    for name, data in iter_exports(pkg, options, frames):
         (out / name).write_bytes(data)
         written.append(out / name)
     return written

@@ -147,7 +147,9 @@ def _load(pg, src: sqlite3.Connection, staging: str, say, index_text) -> None:
         for aid, title, summary in src.execute("SELECT agreement_id, title, summary FROM agreements"):
             copy.write_row((aid, index_text(title, summary)))
     say("  indexing…")
-    for table in metadata.sorted_tables:
+    from scripts.dyad_store import metadata as dyad_metadata
+
+    for table in [*metadata.sorted_tables, *dyad_metadata.sorted_tables]:
         for ix in sorted(table.indexes, key=lambda i: i.name or ""):
             cur.execute(sql.SQL("CREATE INDEX {} ON {} ({})").format(
                 sql.Identifier(ix.name), sql.Identifier(staging, table.name),

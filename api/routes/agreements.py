@@ -9,8 +9,9 @@ from starlette.responses import Response
 from .. import fts, listing, vocab
 from ..models import AgreementDetail, AgreementList, list_responses, one_responses
 from ..params import (
+    COUNTRY_SCHEMA,
+    COW_SCHEMA,
     DATE_SCHEMA,
-    ISO3_SCHEMA,
     NO_NUL,
     PAGING,
     Checker,
@@ -23,23 +24,29 @@ from ..params import (
 )
 from ..problems import Problem
 from ..queries import AgreementFilter, agreement_detail, agreements_count, agreements_page
+from ..cow import to_iso3
 from ..state import Snapshot, ready
 from ..streaming import JSON, negotiate
 
 router = APIRouter(tags=["agreements"])
 
 LIST_FIELDS = ["agreement_id", "title", "agreement_type", "instrument", "signed_on", "signed_precision", "venue_city",
-               "venue_country_iso3", "venue_country_name", "status", "status_as_of", "entry_into_force_on",
+               "venue_country_iso3", "venue_country_name", "venue_country_cow_code", "status", "status_as_of", "entry_into_force_on",
                "end_on", "summary", "parties"]
+# fields= takes every column of the CSV too: party_names and party_cow_codes (';'-separated, as in the CSV).
+FIELD_CHOICES = LIST_FIELDS + ["party_names", "party_cow_codes"]
 SORTS = ["signed_on", "-signed_on", "agreement_id", "-agreement_id", "title", "-title"]
 KIND = listing.ListKind("agreements", LIST_FIELDS, docs=True)
 MAX_PARTIES = 10  # more is no real query, and would make ever larger statements
 
 FILTERS = Params(
-    Param("party", "ISO3 code of a party. Repeat it (or separate codes with commas) to require several parties: "
-          "`party=PAK&party=RUS` is the dyad, and a third code narrows to agreements with all three (at most 10).",
-          {"type": "array", "items": ISO3_SCHEMA, "maxItems": 10}, multi=True),
-    Param("country", "ISO3 code of a party (the same as a single `party`).", ISO3_SCHEMA),
+    Param("party", "A party, by ISO3 code or Correlates of War code (`RUS` or `365`). Repeat it (or separate codes "
+          "with commas) to require several parties: `party=PAK&party=RUS` is the dyad, and a third code narrows to "
+          "agreements with all three (at most 10).",
+          {"type": "array", "items": COUNTRY_SCHEMA, "maxItems": 10}, multi=True),
+    Param("ccode", "A party by Correlates of War code (`ccode=365`); repeat it for several, like `party`, with "
+          "which it combines.", {"type": "array", "items": COW_SCHEMA, "maxItems": 10}, multi=True),
+    Param("country", "A party by ISO3 or COW code (the same as a single `party`).", COUNTRY_SCHEMA),
     Param("signed_from", "Signed on or after this date: YYYY, YYYY-MM or YYYY-MM-DD. Partial dates (a signing "
           "date known only to the year or month) order as their first day.", DATE_SCHEMA),
     Param("signed_to", "Signed on or before this date: YYYY, YYYY-MM or YYYY-MM-DD (a year or month includes all of it). "
@@ -51,7 +58,7 @@ FILTERS = Params(
           enum_array(vocab.enum("agreements", "instrument")), multi=True),
     Param("status", "Status; repeat for any of several. " + vocab.describe("agreements", "status"),
           enum_array(vocab.enum("agreements", "status")), multi=True),
-    Param("venue_country", "ISO3 code of the country where it was signed.", ISO3_SCHEMA),
+    Param("venue_country", "The country where it was signed, by ISO3 or COW code.", COUNTRY_SCHEMA),
     Param("equipment_category", "Has equipment of this category; repeat for any of several. "
           + vocab.describe("equipment", "category"), enum_array(vocab.enum("equipment", "category")), multi=True),
     Param("designation", "Has equipment whose designation contains this text, ignoring case (`mi-35` matches Mi-35M). "
@@ -63,7 +70,7 @@ FILTERS = Params(
 LIST_PARAMS = FILTERS + Params(
     Param("sort", "Sort order: a field, with `-` for descending; ties are broken by agreement_id. Default signed_on.",
           {"type": "string", "enum": SORTS}),
-    fields_param(LIST_FIELDS),
+    fields_param(FIELD_CHOICES),
 ) + PAGING
 ONE_PARAMS = Params()
 
@@ -71,17 +78,21 @@ ONE_PARAMS = Params()
 def agreement_filter(state: Snapshot, check: Checker, p: dict[str, Any]) -> AgreementFilter:
     """The list's filters, checked and normalised (shared with /v1/stats)."""
     parties: list[str] = []
-    given = 0
-    for name, values in (("party", p["party"]), ("country", [p["country"]] if p["country"] is not None else [])):
+    given: dict[str, int] = {}
+    cow = to_iso3(state)
+    for name, values in (("party", p["party"]), ("ccode", p.get("ccode") or []),
+                         ("country", [p["country"]] if p["country"] is not None else [])):
         for v in values:
             for part in v.split(","):
-                given += bool(part.strip())
-                code = check.country(name, part, state.countries)
+                given[name] = given.get(name, 0) + bool(part.strip())
+                code = check.country(name, part, state.countries, cow, cow_only=name == "ccode")
                 if code and code not in parties:
                     parties.append(code)
-    # Counted as given, before duplicates are dropped, as the schema's maxItems counts them.
-    if given > MAX_PARTIES:
-        check.fail("party", f"{given} party codes given; at most {MAX_PARTIES} can be required at once")
+    # Counted as given, before duplicates are dropped, as the schema's maxItems counts them (per parameter:
+    # party= and ccode= each take up to 10).
+    for name, n in given.items():
+        if n > MAX_PARTIES:
+            check.fail(name, f"{n} party codes given; at most {MAX_PARTIES} can be required at once")
     lo = check.partial_date("signed_from", p["signed_from"])
     hi = check.partial_date("signed_to", p["signed_to"])
     to_incl = to_excl = None
@@ -91,7 +102,7 @@ def agreement_filter(state: Snapshot, check: Checker, p: dict[str, Any]) -> Agre
     types = check.choices("type", p["type"], vocab.enum("agreements", "agreement_type"), "agreement type")
     instruments = check.choices("instrument", p["instrument"], vocab.enum("agreements", "instrument"), "instrument")
     statuses = check.choices("status", p["status"], vocab.enum("agreements", "status"), "status")
-    venue = check.country("venue_country", p["venue_country"], state.countries)
+    venue = check.country("venue_country", p["venue_country"], state.countries, cow)
     categories = check.choices("equipment_category", p["equipment_category"], vocab.enum("equipment", "category"), "equipment category")
     desig = check.text("designation", p["designation"], max_len=100)
     query = None
@@ -134,6 +145,7 @@ def output_format(check: Checker, request: Request, value: str | None) -> str:
 
 @router.get(
     "/agreements",
+    operation_id="listAgreements",
     summary="List agreements",
     description=(
         "Agreements matching all the given filters, each with its parties (ISO3 code and name). Paged with `limit` "
@@ -150,7 +162,7 @@ async def list_agreements(request: Request) -> Response:
     state = ready(request)
     check = Checker()
     fmt = output_format(check, request, p["format"])
-    out_fields = check.fields(p["fields"], LIST_FIELDS)
+    out_fields = check.fields(p["fields"], FIELD_CHOICES)
     limit = check.limit(p["limit"], allow_all=True)
     f = agreement_filter(state, check, p)
     pg = not state.db.is_sqlite
@@ -167,6 +179,7 @@ async def list_agreements(request: Request) -> Response:
 
 @router.get(
     "/agreements/{agreement_id}",
+    operation_id="getAgreement",
     summary="One agreement",
     description="The agreement with its parties (and signatories), equipment, sources and status history.",
     response_model=AgreementDetail,

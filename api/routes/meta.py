@@ -38,7 +38,7 @@ def citation(info) -> str:
     return " ".join(parts)
 
 
-@router.get("/v1/meta", tags=["meta"], summary="About the dataset",
+@router.get("/v1/meta", operation_id="getMeta", tags=["meta"], summary="About the dataset",
             description="Dataset name, version, build time, content hash, row counts, licence and how to cite it.",
             response_model=Meta, responses=plain_responses())
 async def meta(request: Request) -> Response:
@@ -63,7 +63,7 @@ async def meta(request: Request) -> Response:
     }), media_type=JSON)
 
 
-@router.get("/v1/downloads", tags=["meta"], summary="Files to download",
+@router.get("/v1/downloads", operation_id="listDownloads", tags=["meta"], summary="Files to download",
             description="The files of this build: researcher exports (CSV, Parquet, Stata), their data package "
                         "descriptor and the SQLite database, with format, size and SHA-256; `url` serves the file.",
             response_model=Downloads, responses=plain_responses())
@@ -75,7 +75,7 @@ async def downloads(request: Request) -> Response:
     return Response(json_bytes({"count": len(files), "files": files}), media_type=JSON)
 
 
-@router.get("/v1/datapackage.json", tags=["meta"], summary="The Data Package descriptor",
+@router.get("/v1/datapackage.json", operation_id="getDatapackage", tags=["meta"], summary="The Data Package descriptor",
             description="The datapackage.json of the build being served.", responses=plain_responses())
 async def datapackage(request: Request) -> Response:
     NO_PARAMS.read(request.query_params)
@@ -83,7 +83,7 @@ async def datapackage(request: Request) -> Response:
     return Response(state.info.datapackage_bytes, media_type=JSON)
 
 
-@router.get("/healthz", tags=["meta"], summary="Health check",
+@router.get("/healthz", operation_id="getHealth", tags=["meta"], summary="Health check",
             description="200 when the database answers, with the build being served; `status` is `degraded` (still 200) "
                         "while the last good snapshot is served because the build file changed and cannot be served. "
                         "503 (with `Retry-After`) when the database cannot be reached.",
@@ -118,5 +118,6 @@ async def root(request: Request) -> Response:
 async def v1(request: Request) -> Response:
     base = str(request.base_url).rstrip("/") + "/v1"
     return Response(json_bytes({name: f"{base}/{name}" for name in
-                                ("agreements", "countries", "equipment", "sources", "stats", "meta", "downloads", "datapackage.json")}),
+                                ("agreements", "countries", "equipment", "sources", "dyads", "dyad-years", "stats", "meta", "downloads",
+                                 "datapackage.json")}),
                     media_type=JSON)

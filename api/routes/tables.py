@@ -9,7 +9,8 @@ from starlette.responses import Response
 
 from .. import listing, vocab
 from ..models import CountryDetail, CountryList, EquipmentList, SourceList, list_responses, one_responses
-from ..params import ISO3_SCHEMA, NO_NUL, PAGING, Checker, Param, Params, enum_array, fields_param, like_pattern
+from ..cow import to_iso3
+from ..params import COUNTRY_SCHEMA, NO_NUL, PAGING, Checker, Param, Params, enum_array, fields_param, like_pattern
 from ..problems import Problem
 from ..queries import (
     COUNTRY_COLUMNS,
@@ -53,8 +54,8 @@ EQUIPMENT_PARAMS = Params(
     Param("status", "Item status; repeat for any of several. " + vocab.describe("equipment", "status"),
           enum_array(vocab.enum("equipment", "status")), multi=True),
     Param("designation", "Designation contains this text, ignoring case (`mi-35` matches Mi-35M).", {"type": "string", "maxLength": 100, "pattern": NO_NUL}),
-    Param("supplier", "ISO3 code of the supplying state.", ISO3_SCHEMA),
-    Param("recipient", "ISO3 code of the receiving state.", ISO3_SCHEMA),
+    Param("supplier", "The supplying state, by ISO3 or Correlates of War code.", COUNTRY_SCHEMA),
+    Param("recipient", "The receiving state, by ISO3 or Correlates of War code.", COUNTRY_SCHEMA),
     fields_param(EQUIPMENT_COLUMNS),
 ) + PAGING
 SOURCE_PARAMS = Params(
@@ -92,7 +93,7 @@ def _agreement_id(check: Checker, value: str | None) -> tuple[str, ...]:
     return (v,)
 
 
-@router.get("/countries", tags=["countries"], summary="List countries",
+@router.get("/countries", operation_id="listCountries", tags=["countries"], summary="List countries",
             description="Every country of the ISO 3166-1 table, with how many agreements it is a party to and with "
                         "how many partners.",
             response_model=CountryList, responses=list_responses("countries"), openapi_extra=COUNTRY_PARAMS.openapi())
@@ -125,17 +126,20 @@ async def list_countries(request: Request) -> Response:
     )
 
 
-@router.get("/countries/{iso3}", tags=["countries"], summary="One country",
+@router.get("/countries/{iso3}", operation_id="getCountry", tags=["countries"], summary="One country",
             description="A country with its agreement counts, first and last signing dates, and its partners "
                         "(the states it has agreements with, most shared agreements first).",
             response_model=CountryDetail, responses=one_responses("country"))
 async def get_country(
     request: Request,
-    iso3: str = Path(description="ISO 3166-1 alpha-3 code (case-insensitive), e.g. PAK."),
+    iso3: str = Path(description="ISO 3166-1 alpha-3 code (case-insensitive), e.g. PAK, or the Correlates of War "
+                     "code, e.g. 770."),
 ) -> Response:
     ONE_PARAMS.read(request.query_params)
     state = ready(request)
     code = iso3.strip().upper()
+    if re.fullmatch(r"[0-9]{1,4}", code):
+        code = to_iso3(state).get(int(code), code)
     if not re.fullmatch(r"[A-Z]{3}", code) or code not in state.countries:
         raise Problem(404, f"no country with code {iso3!r}; the list is at /v1/countries", type="not-found")
     db = state.db
@@ -155,7 +159,7 @@ async def get_country(
     return Response(body, media_type=JSON)
 
 
-@router.get("/equipment", tags=["equipment"], summary="List equipment",
+@router.get("/equipment", operation_id="listEquipment", tags=["equipment"], summary="List equipment",
             description="Equipment named in connection with agreements, one row per item.",
             response_model=EquipmentList, responses=list_responses("equipment"), openapi_extra=EQUIPMENT_PARAMS.openapi())
 async def list_equipment(request: Request) -> Response:
@@ -168,8 +172,8 @@ async def list_equipment(request: Request) -> Response:
     cats = check.choices("category", p["category"], vocab.enum("equipment", "category"), "equipment category")
     sts = check.choices("status", p["status"], vocab.enum("equipment", "status"), "item status")
     desig = check.text("designation", p["designation"], max_len=100)
-    sup = check.country("supplier", p["supplier"], state.countries)
-    rec = check.country("recipient", p["recipient"], state.countries)
+    sup = check.country("supplier", p["supplier"], state.countries, to_iso3(state))
+    rec = check.country("recipient", p["recipient"], state.countries, to_iso3(state))
     limit = check.limit(p["limit"], allow_all=True)
     check.done()
     f = _filter({"agreement_id": aid, "category": tuple(sorted(cats)), "status": tuple(sorted(sts)),
@@ -183,7 +187,7 @@ async def list_equipment(request: Request) -> Response:
     )
 
 
-@router.get("/sources", tags=["sources"], summary="List sources",
+@router.get("/sources", operation_id="listSources", tags=["sources"], summary="List sources",
             description="The sources that support the records.",
             response_model=SourceList, responses=list_responses("sources"), openapi_extra=SOURCE_PARAMS.openapi())
 async def list_sources(request: Request) -> Response:

@@ -25,6 +25,8 @@ def as_csv_row(item: dict, columns: list[str]) -> dict[str, str]:
             out[c] = ";".join(p["iso3"] for p in item["parties"])
         elif c == "party_names":
             out[c] = ";".join(p["name"] or "" for p in item["parties"])
+        elif c == "party_cow_codes":
+            out[c] = ";".join("" if p["cow_code"] is None else str(p["cow_code"]) for p in item["parties"])
         else:
             v = item[c]
             out[c] = "" if v is None else str(v)
@@ -87,8 +89,25 @@ def test_csv_with_fields(client):
     items = all_pages(client, "/v1/agreements?party=USA&fields=signed_on,parties,agreement_id", limit=1000)
     r = client.get("/v1/agreements?party=USA&fields=signed_on,parties,agreement_id&format=csv&limit=all")
     header, rows = parse_csv(r.text)
-    assert header == ["signed_on", "parties", "party_names", "agreement_id"]
+    assert header == ["signed_on", "parties", "party_names", "party_cow_codes", "agreement_id"]
     assert rows == [as_csv_row(i, header) for i in items]
+
+
+def test_fields_takes_every_csv_column(client):
+    """fields= accepts each column of the CSV, alone: party_names and party_cow_codes too."""
+    full = client.get("/v1/agreements?party=USA&format=csv&limit=all")
+    header, rows = parse_csv(full.text)
+    for column in header:
+        r = client.get(f"/v1/agreements?party=USA&format=csv&limit=all&fields={column}")
+        assert r.status_code == 200, (column, r.text)
+        h, got = parse_csv(r.text)
+        # `parties` stands for its three columns (codes, names, COW codes); each can be asked for alone
+        want = ["parties", "party_names", "party_cow_codes"] if column == "parties" else [column]
+        assert h == want and got == [{c: row[c] for c in want} for row in rows]
+    r = client.get("/v1/agreements?party=USA&fields=agreement_id,party_cow_codes&limit=1000")
+    items = r.json()["items"]
+    assert [i["party_cow_codes"] for i in items] == [row["party_cow_codes"] for row in rows]
+    assert all("parties" not in i for i in items)
 
 
 def test_accept_header_negotiation(client):

@@ -134,7 +134,7 @@ def test_docs_and_openapi(client):
         assert path in spec["paths"], path
         assert list(spec["paths"][path]) == ["get"]
     params = {p["name"]: p for p in spec["paths"]["/v1/agreements"]["get"]["parameters"]}
-    assert set(params) == {"party", "country", "signed_from", "signed_to", "type", "instrument", "status", "venue_country",
+    assert set(params) == {"party", "ccode", "country", "signed_from", "signed_to", "type", "instrument", "status", "venue_country",
                            "equipment_category", "designation", "q", "sort", "fields", "limit", "cursor", "format"}
     # Vocabularies come from the Table Schemas.
     from api import vocab

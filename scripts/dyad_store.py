@@ -1,0 +1,71 @@
+"""The dyad and dyad-year export tables, stored in the build's database for the API.
+
+`/v1/dyads` and `/v1/dyad-years` serve the same rows as build/exports/dyads.csv and
+dyad_years.csv. The rows are made once, at build time, by the same code that writes
+those files (scripts/export_tables.py: build_frames), and stored here in tables whose
+columns are the exports' columns (scripts/export_columns.py), so the API never works
+out a dyad-year per request. dyad_years holds every rule of the exports (`rule`
+column: until-ended, the exports' default, and attested), since a client may ask for
+either.
+"""
+from __future__ import annotations
+
+import sqlite3
+
+import polars as pl
+from sqlalchemy import Column, Index, Integer, MetaData, String, Table
+
+from .export_columns import ALL_EXPORTS, RULE_UNTIL_ENDED, RULES
+
+metadata = MetaData()
+_TYPES = {"integer": Integer, "string": String}
+
+DYAD_COLUMNS = [c.name for c in ALL_EXPORTS["dyads"]]
+DYAD_YEAR_COLUMNS = [c.name for c in ALL_EXPORTS["dyad_years"]]
+
+
+def _columns(name: str, keys: list[str]) -> list[Column]:
+    return [Column(c.name, _TYPES[c.type], primary_key=c.name in keys, nullable=not (c.required or c.name in keys))
+            for c in ALL_EXPORTS[name]]
+
+
+DYADS = Table(
+    "dyads", metadata, *_columns("dyads", ["agreement_id", "iso3_a", "iso3_b"]),
+    Index("ix_dyads_b", "iso3_b", "agreement_id", "iso3_a"),
+    Index("ix_dyads_a", "iso3_a", "agreement_id", "iso3_b"),
+)
+DYAD_YEARS = Table(
+    "dyad_years", metadata,
+    Column("rule", String, primary_key=True, nullable=False),
+    *_columns("dyad_years", ["iso3_a", "iso3_b", "year"]),
+    Index("ix_dyad_years_b", "rule", "iso3_b", "iso3_a", "year"),
+    Index("ix_dyad_years_year", "rule", "year"),
+)
+
+
+def store(con: sqlite3.Connection, dyads: pl.DataFrame, dyad_years: dict[str, pl.DataFrame]) -> dict[str, int]:
+    """Create the two tables and insert the export rows (dyad_years: one frame per rule); row counts."""
+    for table in metadata.sorted_tables:
+        con.execute(str(_create(table)))
+        for ix in table.indexes:
+            con.execute(f"CREATE INDEX {ix.name} ON {table.name} ({', '.join(c.name for c in ix.columns)})")
+    _insert(con, "dyads", dyads.select(DYAD_COLUMNS))
+    n = 0
+    for rule in RULES:
+        df = dyad_years[rule].select(DYAD_YEAR_COLUMNS)
+        _insert(con, "dyad_years", df.with_columns(pl.lit(rule).alias("rule")).select(["rule", *DYAD_YEAR_COLUMNS]))
+        n += df.height if rule == RULE_UNTIL_ENDED else 0
+    return {"dyads": dyads.height, "dyad_years": n}
+
+
+def _create(table: Table):
+    from sqlalchemy.dialects import sqlite
+    from sqlalchemy.schema import CreateTable
+
+    return CreateTable(table).compile(dialect=sqlite.dialect())
+
+
+def _insert(con: sqlite3.Connection, table: str, df: pl.DataFrame) -> None:
+    cols = ", ".join(df.columns)
+    marks = ", ".join("?" * len(df.columns))
+    con.executemany(f"INSERT INTO {table} ({cols}) VALUES ({marks})", df.iter_rows())
