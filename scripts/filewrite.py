@@ -33,6 +33,8 @@ from pathlib import Path
 
 import orjson
 
+from .atomic import _fsync_dir
+
 TXN_DIR = ".dca-txn"
 JOURNAL = "journal.json"
 
@@ -68,19 +70,6 @@ def _write_synced(path: Path, data: bytes) -> None:
         fh.write(data)
         fh.flush()
         os.fsync(fh.fileno())
-
-
-def _fsync_dir(path: Path) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:  # pragma: no cover
-        return
-    try:
-        os.fsync(fd)
-    except OSError:  # pragma: no cover
-        pass
-    finally:
-        os.close(fd)
 
 
 def _default_root(changes: list[Change]) -> Path:
