@@ -292,6 +292,8 @@ SORT_ORDER: dict[str, str] = {
 # from the COW State System Membership List v2016 (states2016.csv). Every other state with a COW code in
 # countries.csv has been a member since before that year and still is, so the full panel is exact from
 # FULL_PANEL_FIRST_YEAR on; for earlier years it would need the whole list, which no package ships.
+# Checked on 2026-12-02 against a public copy of states2016.csv (GitHub vivekmithlesh/GSOC_MIC_TEST): the
+# five entries below are the only states with styear >= 2000, and none left the system after 2000.
 FULL_PANEL_FIRST_YEAR = 2000
 COW_ENTRIES_SINCE_2000: dict[int, int] = {
     947: 2000,  # Tuvalu
