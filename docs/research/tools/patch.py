@@ -43,14 +43,18 @@ Patch format (every key optional except agreement_id):
 """
 import csv
 import io
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import yaml
 
 ROOT = Path(__file__).resolve().parents[3]
 D = ROOT / "dataset"
+sys.path.insert(0, str(ROOT))
+from scripts.filewrite import Change, replace_files  # noqa: E402
 
 
 def load(name):
@@ -128,21 +132,29 @@ def main():
         src = str(h["source"])
         row["source_id"] = newid.get(src, src)
         hrows.append(row)
-    old = {n: (D / f"{n}.csv").read_text(encoding="utf-8") for n in tables}
-    new = {n: dump(n, *tables[n]) for n in tables}
-    for n in tables:
-        if new[n] != old[n]:
-            (D / f"{n}.csv").write_text(new[n], encoding="utf-8")
-    subprocess.run([str(ROOT / ".venv/bin/dca"), "fmt", str(ROOT)], capture_output=True)
-    res = subprocess.run([str(ROOT / ".venv/bin/dca"), "validate", str(ROOT)], capture_output=True, text=True)
-    diff = subprocess.run(["git", "-C", str(ROOT), "diff", "--stat", "--", "dataset"], capture_output=True, text=True).stdout
-    if res.returncode != 0 or not write:
+    # Work on a throwaway copy of the package: a dry run never touches dataset/, so patches can be
+    # tried while other people import records; --write then replaces the changed files in one
+    # atomic step that refuses if dataset/ changed meanwhile.
+    old = {n: (D / f"{n}.csv").read_bytes() for n in tables}
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        shutil.copy(ROOT / "datapackage.json", tmp)
+        shutil.copytree(ROOT / "schema", tmp / "schema")
+        shutil.copytree(D, tmp / "dataset")
         for n in tables:
-            (D / f"{n}.csv").write_text(old[n], encoding="utf-8")
+            (tmp / "dataset" / f"{n}.csv").write_text(dump(n, *tables[n]), encoding="utf-8")
+        subprocess.run([str(ROOT / ".venv/bin/dca"), "fmt", str(tmp)], capture_output=True)
+        res = subprocess.run([str(ROOT / ".venv/bin/dca"), "validate", str(tmp)], capture_output=True, text=True)
+        new = {n: (tmp / "dataset" / f"{n}.csv").read_bytes() for n in tables}
+        diff = subprocess.run(["git", "diff", "--no-index", "--stat", str(D), str(tmp / "dataset")],
+                              capture_output=True, text=True).stdout
     print(res.stdout[-3000:])
     print(diff)
+    if write and res.returncode == 0:
+        replace_files([Change(D / f"{n}.csv", old[n], new[n]) for n in tables if new[n] != old[n]])
     print("WRITTEN" if (write and res.returncode == 0) else "NOT WRITTEN (dry run or invalid)")
     sys.exit(res.returncode)
 
 
-main()
+if __name__ == "__main__":
+    main()
