@@ -5,6 +5,7 @@ Without --write it only reports what would happen.
 """
 import sys
 from pathlib import Path
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(ROOT))
@@ -19,6 +20,15 @@ from scripts.filewrite import Change, replace_files  # noqa: E402
 from scripts.findings import problems, render_text  # noqa: E402
 from scripts.record import RecordError, append_note, build_plan, load_record_file  # noqa: E402
 
+
+
+def strip_tracking(url: str) -> str:
+    """Feed and campaign parameters (utm_*) are not part of a page's address; the stored copy has them."""
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not k.startswith("utm_")]
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
 write = "--write" in sys.argv
 files = [a for a in sys.argv[1:] if a != "--write"]
 pkg = load_package(ROOT)
@@ -31,7 +41,11 @@ added: dict[str, list[dict]] = {}
 origin: dict[str, str] = {}
 for f in files:
     try:
-        plan = build_plan(pkg, load_record_file(Path(f)), countries, existing)
+        record = load_record_file(Path(f))
+        for src in record.get("sources") or []:
+            if isinstance(src, dict) and isinstance(src.get("url"), str):
+                src["url"] = strip_tracking(src["url"])
+        plan = build_plan(pkg, record, countries, existing)
     except RecordError as e:
         print(f"SKIP {f}: {'; '.join(e.problems)}")
         continue
