@@ -52,7 +52,10 @@ for f in files:
     dups = probable_duplicates(agreements, parties, plan.agreement, plan.party_codes())
     if dups and all(d in origin for d, _ in dups):
         # a sibling from the same batch: reviewed as a separate instrument signed with it
-        append_note(plan, f"Not a duplicate of {', '.join(d for d, _ in dups)}: a separate instrument with the same parties and date.")
+        signed = {a["agreement_id"]: a["signed_on"] for a in agreements}
+        same_day = all(signed.get(d) == plan.agreement["signed_on"] for d, _ in dups)
+        what = "the same parties and date" if same_day else "the same parties, signed at another date"
+        append_note(plan, f"Not a duplicate of {', '.join(d for d, _ in dups)}: a separate instrument with {what}.")
         print(f"SIBL {f}: {plan.agreement_id} beside {[d for d, _ in dups]}")
     elif dups:
         print(f"DUP  {f}: {plan.agreement_id} looks like {dups}")
