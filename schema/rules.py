@@ -14,6 +14,10 @@ from dataclasses import dataclass
 import pandera.polars as pa
 import polars as pl
 
+# The phrase in notes by which a reviewer marks a record as a separate instrument signed with another
+# of the same parties, date and type (the duplicate rule then lets it pass).
+NOT_A_DUPLICATE = "Not a duplicate of"
+
 PARTIAL_DATE_PATTERN = "^[0-9]{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12][0-9]|3[01]))?)?$"
 
 
@@ -217,9 +221,15 @@ def rules(package, today: dt.date | None = None) -> list[Rule]:
              pl.concat_str([_q("agreement_id"), _lit(" does not agree with the parties and signing date; expected '"), pl.col("_expected_id"),
                             _lit("' (parties' ISO3 codes in lower case, sorted, then signed_on), with a suffix such as -b only when two agreements share both")])),
         Rule("agreements", "agreement_id", "rule-duplicate",
-             pl.col("_first_same").is_null() | (pl.col("_first_same") == pl.col("agreement_id")),
+             pl.col("_first_same").is_null() | (pl.col("_first_same") == pl.col("agreement_id"))
+             # several instruments of one type are often signed together (three procurement deals at one
+             # summit): a record that names the other in notes as "Not a duplicate of <id>" has been checked
+             | (pl.col("notes").str.contains(NOT_A_DUPLICATE, literal=True)
+                & pl.col("notes").str.contains(pl.col("_first_same"), literal=True)).fill_null(False),
              pl.concat_str([_lit("has the same parties, signing date and type as '"), pl.col("_first_same"),
-                            _lit("'; if it is the same agreement, merge the two records; if not, check the type or date")])),
+                            _lit("'; if it is the same agreement, merge the two records; if not, check the type or date, "
+                                 "or, if it is a separate instrument signed with it, say so in notes: '" + NOT_A_DUPLICATE + " "),
+                            pl.col("_first_same"), _lit(": ' and what sets it apart")])),
     ]
     R += _date_rules("sources", package.resource("sources"), today_s)
     R += [

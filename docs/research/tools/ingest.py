@@ -50,7 +50,10 @@ for f in files:
         print(f"SKIP {f}: {'; '.join(e.problems)}")
         continue
     dups = probable_duplicates(agreements, parties, plan.agreement, plan.party_codes())
-    if dups and all(d in origin for d, _ in dups):
+    named = all(d in (plan.agreement.get("notes") or "") for d, _ in dups)
+    if dups and (all(d in origin for d, _ in dups) or named):
+        # a sibling from the same batch, or one whose reviewer named the existing record in notes
+        # as a different instrument: reviewed as a separate instrument signed with it
         # a sibling from the same batch: reviewed as a separate instrument signed with it
         signed = {a["agreement_id"]: a["signed_on"] for a in agreements}
         same_day = all(signed.get(d) == plan.agreement["signed_on"] for d, _ in dups)
