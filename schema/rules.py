@@ -235,6 +235,11 @@ def rules(package, today: dt.date | None = None) -> list[Rule]:
     R += [
         Rule("sources", "url", "rule-citation", pl.col("url").is_not_null() | pl.col("citation").is_not_null(),
              _lit("is empty and so is citation; give the source's URL or, when it has none, a full bibliographic reference in citation")),
+        Rule("sources", "url", "rule-url",
+             # feed and campaign parameters are not part of the page's address, and make one page look like two
+             pl.col("url").is_null() | ~pl.col("url").str.contains(r"[?&]utm_[A-Za-z]+="),
+             pl.concat_str([_q("url"), _lit(" carries tracking parameters (utm_...); cite the page's own address: "
+                                            "remove everything from the first '?utm_' or '&utm_' that belongs to them")])),
         _child_id_rule("sources", "source_id", "s"),
         Rule("sources", "reprint_of", "rule-source-owner",
              pl.col("reprint_of").is_null() | pl.col("_reprint_agreement").is_null()

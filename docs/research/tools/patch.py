@@ -55,6 +55,16 @@ ROOT = Path(__file__).resolve().parents[3]
 D = ROOT / "dataset"
 sys.path.insert(0, str(ROOT))
 from scripts.filewrite import Change, replace_files  # noqa: E402
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit  # noqa: E402
+
+
+def strip_tracking(url: str) -> str:
+    """Feed and campaign parameters (utm_*) are not part of a page's address (`dca validate` refuses them)."""
+    if not url:
+        return url
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not k.startswith("utm_")]
+    return urlunsplit(parts._replace(query=urlencode(query)))
 
 
 def load(name):
@@ -95,6 +105,7 @@ def main():
         for k, v in s.items():
             assert k in sf, k
             row[k] = "" if v is None else str(v)
+        row["url"] = strip_tracking(row["url"])
         row["source_id"], row["agreement_id"] = sid, aid
         srows.append(row)
     for r in srows:
