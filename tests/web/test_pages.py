@@ -141,7 +141,7 @@ def test_country_pair_filter_shows_the_first_record(html):
 def test_filters_give_the_rows_the_api_gives(html, query):
     _, doc = page(html, f"/?{query}&limit=100")
     expected = api_ids(html, f"{query}&sort=-signed_on")
-    assert table_ids(doc) == expected
+    assert table_ids(doc) == expected[:100]
     heading = doc.by_id("results-heading").clean_text
     assert heading.startswith(f"{len(expected)} agreement" if expected else "No agreements match")
 
