@@ -84,6 +84,18 @@ def _insert(con: sqlite3.Connection, table: str, df: pl.DataFrame) -> None:
     con.executemany(f"INSERT INTO {table} ({cols}) VALUES ({marks})", df.iter_rows())
 
 
+def load_resources(con: sqlite3.Connection, frames: dict[str, pl.DataFrame], say: Progress = None) -> dict[str, int]:
+    """Every resource's rows into its table (created from ``schema.tables``): the build's database, and the
+    in-memory one the codebook's figures are counted in (scripts/figures.py). name -> rows loaded."""
+    counts = {}
+    for name in RESOURCE_TABLES:
+        if say:
+            say(f"loading {name} ({frames[name].height} rows)…")
+        _insert(con, name, frames[name])
+        counts[name] = frames[name].height
+    return counts
+
+
 # Columns of the API's agreement CSV: the list item's fields, with the parties as
 # ';'-separated ISO3 codes and names (in the same order).
 CSV_COLUMNS = ["agreement_id", "title", "agreement_type", "instrument", "signed_on", "signed_precision", "venue_city",
@@ -258,12 +270,8 @@ def build_package(root: Path, out: Path, progress: Progress = None, database_url
         con = sqlite3.connect(db)
         con.execute("PRAGMA journal_mode = OFF")
         con.execute("PRAGMA synchronous = OFF")
-        counts = {}
         with con:
-            for name in RESOURCE_TABLES:
-                say(f"loading {name} ({frames[name].height} rows)…")
-                _insert(con, name, frames[name])
-                counts[name] = frames[name].height
+            counts = load_resources(con, frames, say)
             say("precomputing lookup tables, documents and the full-text index…")
             _derive(con, frames)
             say("precomputing the dyad and dyad-year tables…")

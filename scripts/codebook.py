@@ -1,10 +1,10 @@
-"""`dca codebook`: docs/codebook.md, docs/codebook.html and docs/figures/*.png.
+"""`dca codebook`: docs/codebook.md, docs/codebook.html and docs/figures/*.svg.
 
 Generated, never written by hand, from:
 - datapackage.json and the Table Schemas (resources, fields, types, constraints,
   vocabularies with each code's definition),
 - the data (row counts, share of non-empty values per field, agreements per year
-  and region, the figures),
+  and region; the figures, which are the web pages' charts of the same numbers: scripts/figures.py),
 - scripts/export_columns.py (the export columns and the dyad-year rules),
 - CITATION.cff (how to cite) and CHANGELOG.md (the changelog).
 
@@ -33,8 +33,8 @@ csv.field_size_limit(16 * 1024 * 1024)
 
 MD = "codebook.md"
 HTML = "codebook.html"
-FIG_YEARS = "figures/agreements_per_year_by_type.png"
-FIG_COUNTRIES = "figures/top_countries.png"
+FIG_YEARS = "figures/agreements_per_year_by_type.svg"
+FIG_COUNTRIES = "figures/top_countries.svg"
 TOP_N = 25
 NO_REGION = "(no region)"
 _DEF_START = re.compile(r"`[a-z0-9_]+` = ")
@@ -345,7 +345,7 @@ def _coverage_section(data: _Data) -> list[str]:
         "",
         f"![The {TOP_N} countries party to most agreements]({FIG_COUNTRIES})",
         "",
-        f"*Figure 2. The {TOP_N} countries party to most agreements (`{FIG_COUNTRIES}`); ties in alphabetical order.*",
+        f"*Figure 2. The {TOP_N} countries party to most agreements (`{FIG_COUNTRIES}`); ties in the order of the ISO3 codes.*",
         "",
     ]
 
@@ -491,7 +491,7 @@ def _release_section(pkg: Package) -> list[str]:
         "",
         "- `datapackage.json`, `schema/*.json`, `dataset/*.csv`: the data package (passes `frictionless validate`);",
         "- `exports/`: the researcher exports and their `datapackage.json`, built fresh for the release;",
-        "- `docs/codebook.md`, `docs/codebook.html`, `docs/figures/*.png`: this codebook;",
+        "- `docs/codebook.md`, `docs/codebook.html`, `docs/figures/*.svg`: this codebook;",
         "- `README.md`, `CHANGELOG.md`, `CITATION.cff`, `LICENSE`;",
         "- `SHA256SUMS`: the SHA-256 checksum of every other file, sorted by path "
         f"(check with `cd {top} && sha256sum -c SHA256SUMS`).",
@@ -606,17 +606,13 @@ def render_codebook(root: Path | str) -> dict[str, bytes]:
     pkg = load_package(root)
     data = _Data(pkg)
     text = render_markdown(pkg, data)
-    agreements = data.rows.get("agreements", [])
+    st = figures.package_stats(pkg, top=TOP_N)
     types = list(pkg.resource("agreements").field("agreement_type").enum or [])
-    years_types = [(int(a["signed_on"][:4]), a["agreement_type"]) for a in agreements]
-    per_country = Counter(c for cs in data.parties.values() for c in set(cs))
-    ranked = sorted(per_country.items(), key=lambda kv: (-kv[1], data.countries.get(kv[0], {}).get("name") or kv[0]))
-    labels = [(f"{data.countries.get(iso3, {}).get('name') or iso3} ({iso3})", n) for iso3, n in ranked]
     return {
         MD: text.encode("utf-8"),
         HTML: render_html(text, f"{pkg.descriptor.get('title', pkg.name)}: codebook (version {pkg.version})").encode("utf-8"),
-        FIG_YEARS: figures.agreements_per_year_by_type(years_types, types, pkg.version),
-        FIG_COUNTRIES: figures.top_countries(labels, pkg.version, TOP_N),
+        FIG_YEARS: figures.agreements_per_year_by_type(st, pkg.version, types),
+        FIG_COUNTRIES: figures.top_countries(st, pkg.version, TOP_N),
     }
 
 

@@ -1,89 +1,70 @@
-"""The codebook's figures, drawn with matplotlib's Agg renderer into PNG bytes.
+"""The codebook's figures: the web pages' charts (api/web/charts.py), of the package's numbers counted by
+the web pages' statements (api/web/data.py), written as standalone SVG files.
 
-Deterministic on purpose: no pyplot global state, a fixed font (DejaVu Sans, which
-ships with matplotlib), fixed size and resolution, and no 'Software' or date
-metadata in the PNG, so that regenerating the codebook from the same data gives
-the same bytes and a test can tell when the committed figures are stale.
+One chart implementation for the site and the codebook (issue #14). The package's resources are
+loaded, by the build's own loader (``build.load_resources``), into an in-memory SQLite database
+with the build's tables; there the statements the front page runs for its charts
+(``data.stats_statements_web``, unfiltered) count them, and the page's aggregation
+(``data.stats_from_rows``) and chart layout (``charts.year_type_chart``, ``charts.country_chart``)
+make the figures. So a figure and the front page's chart of the same data show the same numbers,
+drawn by the same code (``charts.svg_document`` is the page's drawing, standalone).
+
+Deterministic on purpose: the SVG is text from a template, with rounded coordinates and no date,
+so the same data give the same bytes and ``dca codebook --check`` can tell stale figures.
 """
 from __future__ import annotations
 
-import io
-from collections import Counter
+import sqlite3
 
-RC = {
-    "font.family": "DejaVu Sans",
-    "font.size": 9,
-    "axes.titlesize": 11,
-    "svg.hashsalt": "dca",
-    "path.simplify": True,
-}
+from sqlalchemy import create_engine
+from sqlalchemy.dialects import sqlite as sqlite_dialect
 
+from api.db import Compiled
+from api.queries import AgreementFilter, country_names
+from api.web import charts, data
+from api.web.data import Stats
+from schema.tableschema import Package
+from schema.tables import metadata
 
-def _png(fig) -> bytes:
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
+from .build import load_resources, read_frames
 
-    FigureCanvasAgg(fig)
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=100, metadata={"Software": None})
-    return buf.getvalue()
+FIGURE_WIDTH = 720
+COUNTRY_FIGURE_WIDTH = 600
 
 
-def agreements_per_year_by_type(years_types: list[tuple[int, str]], types: list[str], version: str) -> bytes:
-    """Stacked bars: agreements signed per year, one colour per agreement type."""
-    import matplotlib
-    from matplotlib.figure import Figure
+def package_stats(pkg: Package, *, top: int) -> Stats:
+    """The numbers of the front page's charts, for every agreement of the package."""
+    con = sqlite3.connect(":memory:")
+    try:
+        engine = create_engine("sqlite://", creator=lambda: con)
+        metadata.create_all(engine)
+        with con:
+            load_resources(con, read_frames(pkg))
+        dialect = sqlite_dialect.dialect(paramstyle="qmark")
+        f = AgreementFilter()
 
-    with matplotlib.rc_context(RC):
-        fig = Figure(figsize=(10, 5.2))
-        ax = fig.add_subplot()
-        counts = Counter(years_types)
-        if years_types:
-            first, last = min(y for y, _ in years_types), max(y for y, _ in years_types)
-        else:
-            first = last = 2000
-        years = list(range(first, last + 1))
-        tab10 = matplotlib.colormaps["tab10"]
-        colours = [tab10(i) for i in range(10)] + ["#393b79", "#8c6d31", "#e7ba52"]
-        bottom = [0] * len(years)
-        for i, t in enumerate(types):
-            heights = [counts.get((y, t), 0) for y in years]
-            if not any(heights):
-                continue
-            ax.bar(years, heights, bottom=bottom, width=0.8, color=colours[i % len(colours)], label=t, edgecolor="white", linewidth=0.3)
-            bottom = [b + h for b, h in zip(bottom, heights)]
-        ax.margins(y=0.06)
-        ax.set_title(f"Agreements signed per year, by type (dataset version {version})")
-        ax.set_xlabel("Year of signature")
-        ax.set_ylabel("Agreements")
-        ax.yaxis.get_major_locator().set_params(integer=True)
-        ax.xaxis.get_major_locator().set_params(integer=True)
-        ax.spines[["top", "right"]].set_visible(False)
-        if years_types:
-            ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, title="Agreement type")
-        fig.subplots_adjust(left=0.07, right=0.74, top=0.92, bottom=0.1)
-        return _png(fig)
+        def run(stmt) -> list[tuple]:
+            c = Compiled(stmt, dialect)
+            return con.execute(c.sql, c.bind(f.params())).fetchall()
+
+        rows = {name: run(build()) for name, (_, build) in data.stats_statements_web(f, False).items()}
+        names = dict(run(country_names()))
+    finally:
+        con.close()
+    return data.stats_from_rows(rows, names, top=top)
 
 
-def top_countries(rows: list[tuple[str, int]], version: str, n: int = 25) -> bytes:
-    """Horizontal bars: the n countries party to most agreements (label, count), most first."""
-    import matplotlib
-    from matplotlib.figure import Figure
+def agreements_per_year_by_type(st: Stats, version: str, all_types: list[str]) -> bytes:
+    """Stacked columns: agreements signed per year, one colour per agreement type (the front page's chart)."""
+    ch = charts.year_type_chart(st.years, st.types, st.counts, all_types=all_types, chart_id="chart-years",
+                                height=300, width=FIGURE_WIDTH,
+                                title=f"Agreements signed per year, by type (dataset version {version})")
+    return charts.svg_document(ch, note="The numbers are in the codebook's tables.")
 
-    rows = rows[:n]
-    with matplotlib.rc_context(RC):
-        fig = Figure(figsize=(8, max(2.5, 0.28 * len(rows) + 1.2)))
-        ax = fig.add_subplot()
-        labels = [r[0] for r in rows][::-1]
-        values = [r[1] for r in rows][::-1]
-        ax.barh(range(len(rows)), values, color="#3b6ea5", height=0.7)
-        ax.set_yticks(range(len(rows)), labels)
-        ax.set_ylim(-0.6, max(len(rows), 1) - 0.4)
-        for i, v in enumerate(values):
-            ax.text(v, i, f" {v}", va="center", fontsize=8)
-        ax.set_title(f"The {n} countries party to most agreements (dataset version {version})")
-        ax.set_xlabel("Agreements the country is party to")
-        ax.xaxis.get_major_locator().set_params(integer=True)
-        ax.spines[["top", "right"]].set_visible(False)
-        ax.margins(x=0.08)
-        fig.subplots_adjust(left=0.3, right=0.97, top=0.94, bottom=max(0.06, 0.6 / fig.get_figheight()))
-        return _png(fig)
+
+def top_countries(st: Stats, version: str, n: int) -> bytes:
+    """Horizontal bars: the n countries party to most agreements, most first (the front page's chart, longer)."""
+    ch = charts.country_chart(st.by_country[:n], chart_id="chart-countries", width=COUNTRY_FIGURE_WIDTH,
+                              label_w=200.0, max_chars=30,
+                              title=f"The {n} countries party to most agreements (dataset version {version})")
+    return charts.svg_document(ch, note="Ties are in the order of the ISO3 codes.")

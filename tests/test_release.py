@@ -61,7 +61,7 @@ def test_release_archive_name_layout_and_entries(pkg_dir, released):
     inside = {n[len(top) + 1:] for n in names}
     expected = {"datapackage.json", "LICENSE", "CITATION.cff", "README.md", "CHANGELOG.md", SUMS,
                 "docs/codebook.md", "docs/codebook.html",
-                "docs/figures/agreements_per_year_by_type.png", "docs/figures/top_countries.png",
+                "docs/figures/agreements_per_year_by_type.svg", "docs/figures/top_countries.svg",
                 "exports/datapackage.json"}
     expected |= {f"schema/{p.name}" for p in (pkg_dir / "schema").glob("*.json")}
     expected |= {f"dataset/{p.name}" for p in (pkg_dir / "dataset").glob("*.csv")}

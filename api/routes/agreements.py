@@ -82,12 +82,16 @@ def agreement_filter(state: Snapshot, check: Checker, p: dict[str, Any]) -> Agre
     cow = to_iso3(state)
     for name, values in (("party", p["party"]), ("ccode", p.get("ccode") or []),
                          ("country", [p["country"]] if p["country"] is not None else [])):
+        # every value counts, an empty one too: the schema's maxItems counts the values as sent
+        given[name] = max(given.get(name, 0), len(values))
+        codes = 0
         for v in values:
             for part in v.split(","):
-                given[name] = given.get(name, 0) + bool(part.strip())
+                codes += bool(part.strip())
                 code = check.country(name, part, state.countries, cow, cow_only=name == "ccode")
                 if code and code not in parties:
                     parties.append(code)
+        given[name] = max(given[name], codes)
     # Counted as given, before duplicates are dropped, as the schema's maxItems counts them (per parameter:
     # party= and ccode= each take up to 10).
     for name, n in given.items():

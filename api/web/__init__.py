@@ -7,7 +7,7 @@
   query layer (``api.queries``, ``api.listing``), never through HTTP calls to itself.
 * ``data``: reading what the pages show, with the API's checks and statements.
 * ``charts``, ``worldmap``, ``network``: inline SVG computed in Python (no JavaScript, works
-  offline); ``geo``: the map's Natural Earth shapes (npm ``world-atlas``, decoded at install time);
+  offline); ``charts`` (with ``templates/_charts.svg``) also draws the codebook's figures; ``geo``: the map's Natural Earth shapes (npm ``world-atlas``, decoded at install time);
   ``pages``: the countries view, the codebook and the BibTeX entry.
 * ``templates/`` and ``static/`` (one stylesheet, one small script for progressive
   enhancement; no build step, no third-party requests).

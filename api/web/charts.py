@@ -1,16 +1,33 @@
-"""Charts as inline SVG, laid out in Python and drawn by ``templates/_charts.html``.
+"""The charts of the web pages and of the codebook: laid out here, drawn by ``templates/_charts.svg``.
 
-Server-rendered: no JavaScript and no charting library, so the charts show without
+One implementation for both (issue #14). The web pages inline the SVG (``inline_svg``);
+``dca codebook`` writes the same drawing of the same numbers as standalone files
+(``svg_document``, docs/figures/*.svg), fed by the same statements and aggregation
+(``data.stats_from_rows``; see scripts/figures.py). Why SVG from this module rather than
+one charting library for both: matplotlib (which drew the codebook's PNGs) writes every
+colour as a ``style`` attribute, which the pages' Content Security Policy (``style-src
+'self'``) refuses, and the JavaScript libraries (Vega, Plotly...) would need a script and
+a runtime for the codebook files; a few dozen lines of layout and one template need
+neither, show without JavaScript, and keep the charts accessible.
+
+Server-rendered, no JavaScript and no charting library, so the charts show without
 JavaScript, offline, and under a Content Security Policy without inline scripts or
-styles (colours come from classes in ``static/style.css``; SVG geometry attributes are
-not styles). Every text reaches the page through the template, which escapes it.
-Each chart has a title and description for screen readers, native tooltips
-(``<title>`` of each mark), and the template adds the numbers as a table.
+styles. On the pages colours come from classes in ``static/style.css``; the standalone
+files carry the same colours as presentation attributes (``fill=``, ``stroke=``, which
+are not styles), read from that stylesheet (``Paint``), so the palette is written once.
+Every text reaches the SVG through the template, which escapes it. Each chart has a
+title and description for screen readers and native tooltips (``<title>`` of each mark)
+that carry the numbers; the pages add the numbers as a table, the codebook its tables.
 """
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from markupsafe import Markup, escape
 
 from .labels import label
 
@@ -36,13 +53,14 @@ class Tick:
 
 @dataclass
 class Row:
-    """One bar of a horizontal bar chart, with its label and link."""
+    """One bar of a horizontal bar chart, with its label (``text``, shortened from ``name``) and link (if any)."""
 
     y: float
     w: float
     text: str
     value: int
-    href: str
+    href: str | None
+    name: str = ""
 
 
 @dataclass
@@ -60,6 +78,7 @@ class Chart:
     legend: list[tuple[str, str]] = field(default_factory=list)   # (class, label)
     label_w: float = 0
     bar_h: float = 0
+    kind: str = "columns"   # or "bars" (horizontal, ``rows``)
 
     @property
     def empty(self) -> bool:
@@ -87,26 +106,26 @@ def _year_axis(years: list[str], left: float, band: float, bottom: float) -> lis
     ticks = []
     for i, y in enumerate(years):
         if int(y) % every == 0 or (every > 1 and len(years) <= every and i == 0):
-            ticks.append(Tick(left + band * (i + 0.5), y))
+            ticks.append(Tick(round(left + band * (i + 0.5), 2), y))
     return ticks
 
 
 def _value_axis(top_value: int, top: float, bottom: float) -> tuple[int, list[Tick]]:
     step = nice_step(max(top_value, 1), 4)
     ymax = max(step, math.ceil(max(top_value, 1) / step) * step)
-    ticks = [Tick(bottom - (bottom - top) * v / ymax, str(v)) for v in range(0, ymax + 1, step)]
+    ticks = [Tick(round(bottom - (bottom - top) * v / ymax, 2), str(v)) for v in range(0, ymax + 1, step)]
     return ymax, ticks
 
 
 def year_type_chart(years: list[str], types: list[str], counts: dict[tuple[str, str], int], *,
                     chart_id: str = "chart-years", all_types: list[str] | None = None, height: int = 230,
-                    title: str = "Agreements signed per year, by type") -> Chart:
+                    title: str = "Agreements signed per year, by type", width: float = WIDTH) -> Chart:
     """Agreements signed per year, stacked by type."""
     order = all_types or types
-    left, top, right, bottom = 34.0, 8.0, WIDTH - 6.0, height - 24.0
+    left, top, right, bottom = 34.0, 8.0, width - 6.0, height - 24.0
     chart = Chart(chart_id, title,
                   "Stacked columns: for each year of signature, the number of agreements of each type.",
-                  WIDTH, height, (left, top, right, bottom))
+                  width, height, (left, top, right, bottom))
     if not years:
         return chart
     totals = {y: sum(counts.get((y, t), 0) for t in types) for y in years}
@@ -148,23 +167,26 @@ def year_chart(by_year: list[tuple[str, int]], *, title: str, desc: str, chart_i
     return chart
 
 
-def country_chart(by_country: list[tuple[str, str, int]], href, *, chart_id: str = "chart-countries") -> Chart:
-    """Horizontal bars: the countries party to the most agreements, each linking to its page."""
+def country_chart(by_country: list[tuple[str, str, int]], href=None, *, chart_id: str = "chart-countries",
+                  title: str = "Most connected countries", width: float = WIDTH, label_w: float = 132.0,
+                  max_chars: int = 16) -> Chart:
+    """Horizontal bars: the countries party to the most agreements, each linking to its page (``href(iso3)``;
+    without ``href``, as in the codebook's figure, the bars link nowhere)."""
     bar_h, gap = 16.0, 7.0
-    label_w = 132.0
     n = len(by_country)
     height = 8 + n * (bar_h + gap) + 4
-    left, top, right = label_w + 8, 8.0, WIDTH - 34.0
-    chart = Chart(chart_id, "Most connected countries",
+    left, top, right = label_w + 8, 8.0, width - 34.0
+    chart = Chart(chart_id, title,
                   "Horizontal bars: the countries party to the most agreements, with the number of agreements.",
-                  WIDTH, height, (left, top, right, height - 4), label_w=label_w, bar_h=bar_h)
+                  width, height, (left, top, right, height - 4), label_w=label_w, bar_h=bar_h, kind="bars")
     if not by_country:
         return chart
     top_value = max(c for _, _, c in by_country) or 1
     for i, (iso, name, count) in enumerate(by_country):
         y = top + i * (bar_h + gap)
-        text = name if len(name) <= 16 else name[:15] + "…"
-        chart.rows.append(Row(y, round((right - left) * count / top_value, 2), text, count, href(iso)))
+        text = name if len(name) <= max_chars else name[:max_chars - 1] + "…"
+        chart.rows.append(Row(y, round((right - left) * count / top_value, 2), text, count,
+                              href(iso) if href else None, name))
     return chart
 
 
@@ -271,3 +293,107 @@ def pair_timeline(agreements: list[dict], history: dict[str, list[dict]], *, typ
                 if (y - y0) % max(1, next(s for s in (1, 2, 5, 10, 20, 50) if band * s >= 42)) == 0]
     t.legend = [(f"c{types.index(ty) if ty in types else 0}", label(ty)) for ty in types if ty in used]
     return t
+
+
+# --------------------------------------------------------------------------- drawing (pages and codebook)
+
+STYLESHEET = Path(__file__).resolve().parent / "static" / "style.css"
+# What the standalone files paint, by the name the template asks for: the stylesheet's rule for it.
+PAINTED = {"text": ".chart-svg text", "grid": ".chart-svg .grid line", "baseline": ".chart-svg .baseline",
+           "mark": ".chart-svg .mark", "bar": ".chart-svg .bar", "bar-value": ".chart-svg .bar-value"}
+PRESENTATION = ("fill", "stroke", "stroke-width")   # the properties that are also SVG presentation attributes
+
+
+@lru_cache(maxsize=4)
+def stylesheet_rules(path: Path = STYLESHEET) -> dict[str, dict[str, str]]:
+    """selector -> {property: value} of the stylesheet's plain rules (the first rule for a selector wins;
+    ``var(--x)`` resolved from ``:root``). Enough for the one-line rules of style.css, not a CSS parser."""
+    text = re.sub(r"/\*.*?\*/", "", path.read_text(encoding="utf-8"), flags=re.S)
+    rules: dict[str, dict[str, str]] = {}
+    for selectors, body in re.findall(r"([^{}]+)\{([^{}]*)\}", text):
+        decls = {}
+        for decl in body.split(";"):
+            name, colon, value = decl.partition(":")
+            if colon:
+                decls[name.strip()] = value.strip()
+        for sel in selectors.split(","):
+            rules.setdefault(" ".join(sel.split()), decls)
+    root = rules.get(":root", {})
+    for decls in rules.values():
+        for k, v in decls.items():
+            decls[k] = re.sub(r"var\((--[\w-]+)\)", lambda m: root.get(m.group(1), m.group(0)), v)
+    return rules
+
+
+class Paint:
+    """The presentation attributes of a mark, by the names of its classes: what style.css gives those
+    classes on the pages, for the standalone files, which no stylesheet reaches."""
+
+    def __init__(self, rules: dict[str, dict[str, str]]):
+        self.rules = rules
+
+    def attrs(self, *names: str) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for name in names:
+            decls = self.rules.get(PAINTED.get(name, f".{name}"), {})
+            out.update({k: v for k, v in decls.items() if k in PRESENTATION and "var(" not in v})
+        return out
+
+    def __call__(self, *names: str) -> Markup:
+        return Markup("".join(f' {k}="{escape(v)}"' for k, v in self.attrs(*names).items()))
+
+
+class NoPaint(Paint):
+    """On the pages the stylesheet colours the charts: no attributes."""
+
+    def __init__(self):
+        super().__init__({})
+
+    def __call__(self, *names: str) -> Markup:
+        return Markup("")
+
+
+def _macros():
+    from .render import env   # the pages' environment: autoescape on for .svg
+
+    return env.get_template("_charts.svg").module
+
+
+def inline_svg(ch: Chart) -> Markup:
+    """The chart's ``<svg>`` element for a page (coloured by the stylesheet's classes)."""
+    return _macros().inline(ch, NoPaint())
+
+
+LEGEND_ROW = 18.0
+CHAR_W = 7.2   # average advance of a 12-unit sans-serif character, for laying out the legend
+
+
+@dataclass
+class LegendItem:
+    x: float
+    y: float
+    cls: str
+    text: str
+
+
+def legend_layout(legend: list[tuple[str, str]], width: float, left: float = 8.0) -> list[LegendItem]:
+    """The legend's swatches and labels in rows that fit ``width``."""
+    items, x, y = [], left, 0.0
+    for cls, text in legend:
+        w = 16 + CHAR_W * len(text) + 14
+        if x > left and x + w > width:
+            x, y = left, y + LEGEND_ROW
+        items.append(LegendItem(round(x, 2), y, cls, text))
+        x += w
+    return items
+
+
+def svg_document(ch: Chart, *, note: str = "") -> bytes:
+    """The chart as a standalone SVG file (the codebook's figures): the same drawing as on the pages, with
+    its title and legend drawn in, colours as presentation attributes, and no style attribute or element."""
+    head = 30.0
+    legend = legend_layout(ch.legend, ch.width)
+    height = head + ch.height + (LEGEND_ROW * (legend[-1].y / LEGEND_ROW + 1) + 8 if legend else 0)
+    text = _macros().document(ch, Paint(stylesheet_rules()), legend=legend, head=head, height=round(height, 2),
+                              note=note)
+    return (str(text).strip() + "\n").encode("utf-8")

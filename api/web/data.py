@@ -261,22 +261,24 @@ class Stats:
     status_counts: dict[tuple[str, str], int] = field(default_factory=dict)   # (year, status reached) -> steps
 
 
-async def stats(state: Snapshot, f: AgreementFilter, *, top: int = TOP_COUNTRIES) -> Stats:
-    """The numbers of /v1/stats for a filter (same statements), with years split by type."""
-    key = ("web", "stats", f.shape(), tuple(sorted(f.params().items())), top)
-    cached = state.cache.get(key)
-    if cached is not None:
-        return cached
-    db = state.db
-    pg = not db.is_sqlite
-    params = f.params()
-    out: dict[str, list[tuple]] = {}
-    for name in ("total", "country"):
-        c = db.compiled(("stats", name, f.shape()), lambda name=name: stats_statements(f, pg)[name])
-        out[name] = await db.fetch_all(c, params)
-    c = db.compiled(("web", "year_type", f.shape()), lambda: _year_type(f, pg))
+def stats_statements_web(f: AgreementFilter, postgres: bool) -> dict[str, tuple[tuple, Any]]:
+    """name -> (cache key, statement) of every number ``Stats`` holds: the total and per-country counts of
+    /v1/stats (compiled under its keys, so shared with it) and the per-year splits of the charts."""
+    shape = f.shape()
+    return {
+        "total": (("stats", "total", shape), lambda: stats_statements(f, postgres)["total"]),
+        "country": (("stats", "country", shape), lambda: stats_statements(f, postgres)["country"]),
+        "year_type": (("web", "year_type", shape), lambda: _year_type(f, postgres)),
+        "year_instrument": (("web", "year_instrument", shape), lambda: _year_type(f, postgres, "instrument")),
+        "status_changes": (("web", "status_changes", shape), lambda: _status_changes(f, postgres)),
+    }
+
+
+def stats_from_rows(rows: dict[str, list[tuple]], names: dict[str, str], *, top: int = TOP_COUNTRIES) -> Stats:
+    """The charts' numbers from the rows of ``stats_statements_web``: one aggregation for the pages (rows
+    from the served database) and the codebook's figures (rows from the package, scripts/figures.py)."""
     counts: dict[tuple[str, str], int] = {}
-    for y, t, n in await db.fetch_all(c, params):
+    for y, t, n in rows["year_type"]:
         if y:
             counts[(str(y), t)] = n
     years: list[str] = []
@@ -285,16 +287,27 @@ async def stats(state: Snapshot, f: AgreementFilter, *, top: int = TOP_COUNTRIES
         years = [f"{y:04d}" for y in range(lo, hi + 1)]
     types = [t for t in vocab.enum("agreements", "agreement_type") if any(tt == t for _, tt in counts)]
     by_year = [(y, sum(n for (yy, _), n in counts.items() if yy == y)) for y in years]
-    by_country = [(iso, state.countries.get(iso) or iso, n) for iso, n in out["country"][:top]]
-    c = db.compiled(("web", "year_instrument", f.shape()), lambda: _year_type(f, pg, "instrument"))
-    inst = {(str(y), t or ""): n for y, t, n in await db.fetch_all(c, params) if y}
+    by_country = [(iso, names.get(iso) or iso, n) for iso, n in rows["country"][:top]]
+    inst = {(str(y), t or ""): n for y, t, n in rows["year_instrument"] if y}
     instruments = [t for t in vocab.enum("agreements", "instrument") if any(tt == t for _, tt in inst)]
-    c = db.compiled(("web", "status_changes", f.shape()), lambda: _status_changes(f, pg))
-    steps = {(str(y), s): n for y, s, n in await db.fetch_all(c, params) if y}
-    statuses = [s for s in vocab.enum("agreements", "status") if any(ss == s for _, ss in steps)]
-    result = Stats(out["total"][0][0], years, types, counts, by_year, by_country,
-                   all_countries={iso: n for iso, n in out["country"]}, instruments=instruments, instrument_counts=inst,
-                   statuses=statuses, status_counts=steps)
+    steps = {(str(y), st): n for y, st, n in rows["status_changes"] if y}
+    statuses = [st for st in vocab.enum("agreements", "status") if any(ss == st for _, ss in steps)]
+    return Stats(rows["total"][0][0], years, types, counts, by_year, by_country,
+                 all_countries={iso: n for iso, n in rows["country"]}, instruments=instruments, instrument_counts=inst,
+                 statuses=statuses, status_counts=steps)
+
+
+async def stats(state: Snapshot, f: AgreementFilter, *, top: int = TOP_COUNTRIES) -> Stats:
+    """The numbers of /v1/stats for a filter (same statements), with years split by type."""
+    key = ("web", "stats", f.shape(), tuple(sorted(f.params().items())), top)
+    cached = state.cache.get(key)
+    if cached is not None:
+        return cached
+    db = state.db
+    params = f.params()
+    rows = {name: await db.fetch_all(db.compiled(ckey, build), params)
+            for name, (ckey, build) in stats_statements_web(f, not db.is_sqlite).items()}
+    result = stats_from_rows(rows, state.countries, top=top)
     state.cache.put(key, result)
     return result
 

@@ -100,8 +100,8 @@ def _codebook(mtime_ns: int, figures: str) -> str:
     html = md.render(text)
     # Aligned table columns come as style attributes, which the pages' CSP refuses: classes instead.
     html = re.sub(r' style="text-align:(left|right|center)"', r' class="align-\1"', html)
-    # Figures are referenced as figures/NAME.png in the Markdown: serve them from /codebook/figures/.
-    return re.sub(r'src="figures/([A-Za-z0-9_.-]+\.png)"', lambda m: f'src="{figures}{m.group(1)}"', html)
+    # Figures are referenced as figures/NAME.svg in the Markdown: serve them from /codebook/figures/.
+    return re.sub(r'src="figures/([A-Za-z0-9_.-]+\.svg)"', lambda m: f'src="{figures}{m.group(1)}"', html)
 
 
 def codebook_html(figures_url: str) -> str | None:
@@ -114,7 +114,7 @@ def codebook_html(figures_url: str) -> str | None:
 
 
 def figure_path(name: str) -> Path | None:
-    if not re.fullmatch(r"[A-Za-z0-9_-]+\.png", name):
+    if not re.fullmatch(r"[A-Za-z0-9_-]+\.svg", name):
         return None
     path = FIGURES / name
     return path if path.is_file() else None

@@ -13,6 +13,7 @@ from starlette.responses import HTMLResponse, Response
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
+from .charts import inline_svg
 from .labels import file_size, human_date, label, status_age, web_url
 
 HERE = Path(__file__).resolve().parent
@@ -55,7 +56,7 @@ env = Environment(
     lstrip_blocks=True,
 )
 env.filters.update(label=label, date=human_date, web_url=web_url, filesize=file_size, qs=qs)
-env.globals.update(status_age=status_age)
+env.globals.update(status_age=status_age, chart_svg=inline_svg)   # templates/_charts.svg
 
 
 def root_of(request: Request) -> str:

@@ -32,7 +32,7 @@ from ..routes.agreements import SORTS
 from ..state import ready
 from ..streaming import CSV
 from . import charts, data, network, pages, worldmap
-from .render import error_page, render, root_of, static_app, wants_html
+from .render import SECURITY_HEADERS, error_page, render, root_of, static_app, wants_html
 
 log = logging.getLogger("api.web")
 
@@ -402,7 +402,9 @@ async def codebook_figure(request: Request, name: str) -> Response:
     path = pages.figure_path(name)
     if path is None:
         return error_page(request, 404, f"There is no codebook figure called “{name}”.")
-    return FileResponse(path, media_type="image/png")
+    # The figures are the pages' own charts as files (charts.svg_document): no script, no style; opened on
+    # their own they get the pages' headers, CSP included.
+    return FileResponse(path, media_type="image/svg+xml", headers=SECURITY_HEADERS)
 
 
 @router.get("/cite")

@@ -245,7 +245,7 @@ def test_codebook_page(html):
     assert imgs
     for img in imgs:
         r = html.get(img.get("src"))
-        assert r.status_code == 200 and r.headers["content-type"] == "image/png"
+        assert r.status_code == 200 and r.headers["content-type"].startswith("image/svg+xml")
     assert html.get("/codebook/figures/..%2Fcodebook.md").status_code == 404
 
 
