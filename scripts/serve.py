@@ -42,6 +42,7 @@ def serve(host: str = "127.0.0.1", port: int = 8000, db: Path | None = None, dat
     import uvicorn
 
     from api.main import create_app
+    from api.serving import http_protocol
 
     say(f"Serving {info.name} {info.version} (built {info.built_at}, {info.counts.get('agreements', 0)} agreements) "
         f"from {settings.where} at http://{host}:{port} (docs at /docs)")
@@ -56,7 +57,7 @@ def serve(host: str = "127.0.0.1", port: int = 8000, db: Path | None = None, dat
         host=host,
         port=port,
         loop="uvloop" if importlib.util.find_spec("uvloop") else "asyncio",
-        http="httptools" if importlib.util.find_spec("httptools") else "h11",
+        http=http_protocol(),  # httptools, one socket write per response (api.serving)
         access_log=access_log,
         proxy_headers=True,
         log_level="info",
