@@ -44,11 +44,14 @@ class CoalescingTransport:
         self._scheduled = False
         if not self._parts:
             return
-        data = self._parts[0] if len(self._parts) == 1 else b"".join(self._parts)
-        self._parts.clear()
+        parts = self._parts
+        self._parts = []
         self._size = 0
         if not self._transport.is_closing():
-            self._transport.write(data)
+            if len(parts) == 1:
+                self._transport.write(parts[0])
+            else:  # uvloop sends the parts in one writev, without joining them first
+                self._transport.writelines(parts)
 
     def get_write_buffer_size(self) -> int:
         return self._size + self._transport.get_write_buffer_size()

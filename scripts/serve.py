@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import os
 import sys
 from pathlib import Path
 
@@ -37,7 +38,12 @@ def check(db: Path | None = None, database_url: str | None = None):
 
 
 def serve(host: str = "127.0.0.1", port: int = 8000, db: Path | None = None, database_url: str | None = None,
-          access_log: bool = False, say=print) -> None:
+          access_log: bool = False, workers: int = 1, say=print) -> None:
+    """Serve in this process, or with ``workers`` > 1 in that many processes on one port.
+
+    Workers are started by uvicorn and build the app themselves (``api.main:create_app``),
+    so the checked database is handed to them in the environment (DCA_DB or DATABASE_URL).
+    """
     settings, info = check(db, database_url)
     import uvicorn
 
@@ -52,8 +58,16 @@ def serve(host: str = "127.0.0.1", port: int = 8000, db: Path | None = None, dat
         warning = stale_warning(settings.dataset_root, info)
         if warning:
             say(f"warning: {warning}")
+    extra: dict = {}
+    if workers > 1:
+        os.environ.update({"DATABASE_URL": settings.database_url} if settings.database_url
+                          else {"DCA_DB": str(settings.sqlite_path)})
+        app: object = "api.main:create_app"
+        extra = {"factory": True, "workers": workers}
+    else:
+        app = create_app(settings)
     uvicorn.run(
-        create_app(settings),
+        app,
         host=host,
         port=port,
         loop="uvloop" if importlib.util.find_spec("uvloop") else "asyncio",
@@ -61,6 +75,7 @@ def serve(host: str = "127.0.0.1", port: int = 8000, db: Path | None = None, dat
         access_log=access_log,
         proxy_headers=True,
         log_level="info",
+        **extra,
     )
 
 
