@@ -1,18 +1,24 @@
-"""HTTP benchmark: the project's API (`dca serve`) against Datasette, same SQLite build, one run.
+"""HTTP benchmark: the project's API (`dca serve`) against a bare ASGI server and Datasette, one run.
 
 Run it through ``bench/http/run.sh`` (installs wrk, sqlite3 and a Datasette venv first):
 
-    bench/http/run.sh [--duration 10] [--reps 3] [--conc 1 16]
+    bench/http/run.sh [--duration 10] [--reps 3] [--conc 1 32] [--before DIR] [--pg URL --replicas 2]
 
 Steps: build the database from the synthetic package (100,000 agreements), serve it
-with ``dca serve`` and with ``datasette serve -i`` (canned queries running the SQL the
-API runs, compiled from ``api.queries``), then, alternating servers within each
-repeat, measure with wrk: get one agreement by id (with its parties), the dyad
-filter (party=A&party=B, 50 rows), country + date range (50 rows) and the full
-filtered CSV export, at each concurrency. Then one-shot probes of a large filtered
-CSV (the USA's agreements, ~19,500 rows) against Datasette's table stream, its canned
-query and ``sqlite3 -csv`` running the same query, and the API server's memory while
-it streams the whole table. Prints Markdown tables; raw figures go to --out.
+with ``dca serve``, with the bare ASGI reference server (``bare_asgi.py``: the API's
+own SQL and stored bytes, nothing around them) and with ``datasette serve -i``
+(canned queries running the SQL the API runs, compiled from ``api.queries``), and
+optionally with an earlier version of the API (``--before``). Then, each server first
+in turn within each repeat, measure with wrk: get one agreement by id (with its
+parties), the dyad filter (party=A&party=B, 50 rows), country + date range (50 rows)
+and the full filtered CSV export, at each concurrency. Then one-shot probes of a large
+filtered CSV (the USA's agreements, ~19,500 rows) against Datasette's table stream,
+its canned query and ``sqlite3 -csv`` running the same query, and the API server's
+memory while it streams the whole table. Prints Markdown tables; raw figures go to --out.
+
+With ``--pg URL`` (a database loaded from the same build: ``scripts.pgload.load_postgres``)
+the API is measured on PostgreSQL instead, as one process and as ``--replicas``
+processes on one port (``dca serve --workers``), interleaved.
 """
 from __future__ import annotations
 
