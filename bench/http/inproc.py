@@ -72,7 +72,7 @@ async def main_async(args) -> None:
     os.environ["DCA_WATCH_INTERVAL"] = "0"
     os.environ["BENCH_DB"] = str(args.db.resolve())
     from api.main import create_app
-    from bench.http.bare_asgi import Bare
+    from bare_asgi import Bare  # this folder is on sys.path (the script's own)
 
     apps = {"project": create_app(), "bare": Bare(str(args.db.resolve()))}
     for app in apps.values():
