@@ -3,12 +3,12 @@
     uvicorn api.main:app            # serves build/dca.sqlite, or DATABASE_URL
     dca serve --host H --port P     # the same, after checking the build
 
-Layers, outermost first: CORS (open, GET only) -> HTTP semantics (405 / HEAD /
-ETag & 304 / Cache-Control, ``api.http``) -> gzip (large bodies) -> FastAPI routes.
+One ASGI layer (``api.http.Edge``) sits outside FastAPI: lifespan, CORS, read-only
+methods, HEAD, ETag & 304, Cache-Control and gzip, and it calls the API's endpoints
+itself; web pages, docs and the OpenAPI description go through FastAPI's router.
 """
 from __future__ import annotations
 
-import asyncio
 import copy
 import logging
 from typing import Any
@@ -16,13 +16,11 @@ from typing import Any
 from fastapi import FastAPI
 from starlette.responses import HTMLResponse, Response
 from fastapi.openapi.utils import get_openapi
-from starlette.middleware.cors import CORSMiddleware
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp
 
 from . import problems
 from .cow import by_iso3
-from .db import StartupError
-from .http import HttpSemantics, MaybeGzip
+from .http import Edge
 from .models import PROBLEM_REF, problem_components
 from .params import COMPONENTS
 from .problems import PROBLEM_JSON
@@ -51,47 +49,6 @@ with the equipment named in connection with each agreement and the sources behin
 * Responses carry an `ETag` derived from the build's content hash; send it back in `If-None-Match` for a 304.
 * Errors are RFC 9457 problem details (`application/problem+json`).
 """
-
-EXPOSE = ["ETag", "Link", "X-Total-Count", "X-Row-Count", "Content-Disposition"]
-
-
-class Lifespan:
-    """Opens and checks the database at start-up; a failure stops the server with its message.
-
-    The failure is reported to the ASGI server as ``lifespan.startup.failed`` with the
-    plain message (no traceback), and uvicorn then exits non-zero. Once started, new
-    builds are watched for (``AppState.watch``) until shutdown.
-    """
-
-    def __init__(self, app: ASGIApp, state: AppState) -> None:
-        self.app = app
-        self.state = state
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "lifespan":
-            await self.app(scope, receive, send)
-            return
-        watcher = None
-        while True:
-            message = await receive()
-            if message["type"] == "lifespan.startup":
-                try:
-                    self.state.open()
-                except StartupError as e:
-                    await send({"type": "lifespan.startup.failed", "message": str(e)})
-                    # Servers stop on the message above (uvicorn exits 3, without a traceback since
-                    # the failure was reported); raising also ends in-process clients' lifespan.
-                    raise
-                await send({"type": "lifespan.startup.complete"})
-                if self.state.settings.watch_interval > 0:
-                    watcher = asyncio.ensure_future(self.state.watch(self.state.settings.watch_interval))
-            elif message["type"] == "lifespan.shutdown":
-                if watcher is not None:
-                    watcher.cancel()
-                self.state.close()
-                await send({"type": "lifespan.shutdown.complete"})
-                return
-
 
 def _inline_script_hashes(html: str) -> list[str]:
     """CSP source expressions ('sha256-...') for each inline <script> of a page."""
@@ -185,10 +142,39 @@ def tidy_openapi(schema: dict[str, Any], codes: list[str], cow_codes: list[int])
                         resp["description"] = ERROR_RESPONSES.get(code, "Error")
 
 
+API_ROUTERS = [("/v1", agreements.router), ("/v1", tables.router), ("/v1", dyads.router), ("/v1", stats.router)]
+
+
+class DcaApp(FastAPI):
+    """FastAPI with ``api.http.Edge`` as its one middleware, outside FastAPI's own error handling."""
+
+    _traced: bool | None = None  # whether FastAPI's OpenTelemetry bridge is on (looked up at the first request)
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return Edge(super().build_middleware_stack(), self, self.state.dca, [*API_ROUTERS, ("", meta.router)])
+
+    async def __call__(self, scope, receive, send) -> None:
+        """FastAPI's entry without its per-request look-up of OpenTelemetry providers (once is enough).
+
+        When a tracer, meter or logger provider is configured before the first request,
+        every request goes through FastAPI's telemetry as before.
+        """
+        if self._traced is False and scope["type"] == "http":
+            if self.root_path:
+                scope["root_path"] = self.root_path
+            scope["app"] = self
+            await self.middleware_stack(scope, receive, send)
+            return
+        if self._traced is None and scope["type"] == "http":
+            telemetry = getattr(self, "_native_telemetry", None)
+            self._traced = bool(telemetry is not None and telemetry.enabled())
+        await super().__call__(scope, receive, send)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings.from_env()
     state = AppState(settings)
-    app = FastAPI(
+    app = DcaApp(
         title="Defence Cooperation Agreements API",
         version=meta.API_VERSION,
         description=DESCRIPTION,
@@ -199,8 +185,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     _install_docs(app)
     app.state.dca = state
     # Included one level deep (not through a /v1 router of routers): fewer levels to match per request.
-    for router in (agreements.router, tables.router, dyads.router, stats.router):
-        app.include_router(router, prefix="/v1")
+    for prefix, router in API_ROUTERS:
+        app.include_router(router, prefix=prefix)
     install_web(app)  # the web pages (api/web); before meta.router: browsers get the page at /
     app.include_router(meta.router)
     problems.install(app)
@@ -217,11 +203,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.openapi = openapi  # type: ignore[method-assign]
 
-    app.add_middleware(MaybeGzip, minimum_size=1024, compresslevel=5)
-    app.add_middleware(HttpSemantics, state=state)
-    app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "HEAD", "OPTIONS"],
-                       allow_headers=["*"], expose_headers=EXPOSE, max_age=86400)
-    app.add_middleware(Lifespan, state=state)
     return app
 
 

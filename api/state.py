@@ -113,6 +113,7 @@ class AppState:
         self.source_problem: str | None = None  # the build file changed and cannot be served
         self.stale: str | None = None  # the build is older than the dataset (api.freshness)
         self._dataset_print: tuple | None = None
+        self._cache_control = f"public, max-age={settings.max_age}".encode()
 
     @property
     def warnings(self) -> list[dict[str, str]]:
@@ -149,12 +150,28 @@ class AppState:
 
     @property
     def etag_seed(self) -> str:
+        """The build's part of every ETag; worked out again only when the build or its warnings change."""
+        key = (self.current, self.source_problem, self.stale)
+        if key != self._seed_key:
+            self._seed = self._make_seed()
+            self._seed_key = key
+        return self._seed
+
+    _seed_key: tuple = (None, None, None)
+    _seed = ""
+
+    def _make_seed(self) -> str:
         if self.current is None:
             return ""
         if self.source_problem or self.stale:  # /v1/meta and /healthz say more: a cached copy is out of date
             tag = hashlib.blake2b(f"{self.source_problem}|{self.stale}".encode(), digest_size=4).hexdigest()
             return f"{self.current.etag_seed}-{tag}"
         return self.current.etag_seed
+
+    @property
+    def cache_control(self) -> bytes:
+        """``Cache-Control`` of successful responses (the settings' max-age)."""
+        return self._cache_control
 
     def open(self) -> Snapshot:
         """Open and check the database; StartupError with a clear message if it cannot be served."""

@@ -4,6 +4,8 @@ Never hard-coded: the schema files in ``schema/`` are the single source.
 """
 from __future__ import annotations
 
+import functools
+
 from functools import lru_cache
 from pathlib import Path
 
@@ -35,10 +37,16 @@ def field(resource: str, name: str) -> Field:
 
 
 def enum(resource: str, name: str) -> list[str]:
+    return list(_enum(resource, name))
+
+
+@functools.lru_cache(maxsize=None)
+def _enum(resource: str, name: str) -> tuple[str, ...]:
+    """The vocabulary, worked out once (requests check values against it)."""
     values = field(resource, name).enum
     if not values:
         raise KeyError(f"{resource}.{name} has no vocabulary")
-    return list(values)
+    return tuple(values)
 
 
 def describe(resource: str, name: str) -> str:

@@ -348,6 +348,7 @@ def serve(
     db: Optional[Path] = typer.Option(None, "--db", help="The SQLite build to serve (overrides PATH)."),
     database_url: Optional[str] = typer.Option(None, "--database-url", envvar="DATABASE_URL", help="Serve this PostgreSQL database instead (loaded by dca build --database-url)."),
     access_log: bool = typer.Option(False, "--access-log", help="Log every request."),
+    workers: int = typer.Option(1, "--workers", min=1, max=64, help="Server processes sharing the port (each opens the database itself; with SQLite, each keeps its own copy of the build)."),
 ) -> None:
     """Serve the read-only HTTP API over an existing build (make one with `dca build`)."""
     from .serve import ServeError
@@ -356,7 +357,7 @@ def serve(
     if db is None and path is not None:
         db = (path.parent if path.is_file() else path) / "build" / "dca.sqlite"
     try:
-        run(host, port, db, database_url, access_log=access_log, say=lambda m: typer.echo(m, err=True))
+        run(host, port, db, database_url, access_log=access_log, workers=workers, say=lambda m: typer.echo(m, err=True))
     except ServeError as e:
         typer.echo(f"error: {e}", err=True)
         raise typer.Exit(1)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import os
 import sys
 from pathlib import Path
 
@@ -37,11 +38,17 @@ def check(db: Path | None = None, database_url: str | None = None):
 
 
 def serve(host: str = "127.0.0.1", port: int = 8000, db: Path | None = None, database_url: str | None = None,
-          access_log: bool = False, say=print) -> None:
+          access_log: bool = False, workers: int = 1, say=print) -> None:
+    """Serve in this process, or with ``workers`` > 1 in that many processes on one port.
+
+    Workers are started by uvicorn and build the app themselves (``api.main:create_app``),
+    so the checked database is handed to them in the environment (DCA_DB or DATABASE_URL).
+    """
     settings, info = check(db, database_url)
     import uvicorn
 
     from api.main import create_app
+    from api.serving import http_protocol
 
     say(f"Serving {info.name} {info.version} (built {info.built_at}, {info.counts.get('agreements', 0)} agreements) "
         f"from {settings.where} at http://{host}:{port} (docs at /docs)")
@@ -51,15 +58,24 @@ def serve(host: str = "127.0.0.1", port: int = 8000, db: Path | None = None, dat
         warning = stale_warning(settings.dataset_root, info)
         if warning:
             say(f"warning: {warning}")
+    extra: dict = {}
+    if workers > 1:
+        os.environ.update({"DATABASE_URL": settings.database_url} if settings.database_url
+                          else {"DCA_DB": str(settings.sqlite_path)})
+        app: object = "api.main:create_app"
+        extra = {"factory": True, "workers": workers}
+    else:
+        app = create_app(settings)
     uvicorn.run(
-        create_app(settings),
+        app,
         host=host,
         port=port,
         loop="uvloop" if importlib.util.find_spec("uvloop") else "asyncio",
-        http="httptools" if importlib.util.find_spec("httptools") else "h11",
+        http=http_protocol(),  # httptools, one socket write per response (api.serving)
         access_log=access_log,
         proxy_headers=True,
         log_level="info",
+        **extra,
     )
 
 

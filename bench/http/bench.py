@@ -1,18 +1,24 @@
-"""HTTP benchmark: the project's API (`dca serve`) against Datasette, same SQLite build, one run.
+"""HTTP benchmark: the project's API (`dca serve`) against a bare ASGI server and Datasette, one run.
 
 Run it through ``bench/http/run.sh`` (installs wrk, sqlite3 and a Datasette venv first):
 
-    bench/http/run.sh [--duration 10] [--reps 3] [--conc 1 16]
+    bench/http/run.sh [--duration 10] [--reps 3] [--conc 1 32] [--before DIR] [--pg URL --replicas 2]
 
 Steps: build the database from the synthetic package (100,000 agreements), serve it
-with ``dca serve`` and with ``datasette serve -i`` (canned queries running the SQL the
-API runs, compiled from ``api.queries``), then, alternating servers within each
-repeat, measure with wrk: get one agreement by id (with its parties), the dyad
-filter (party=A&party=B, 50 rows), country + date range (50 rows) and the full
-filtered CSV export, at each concurrency. Then one-shot probes of a large filtered
-CSV (the USA's agreements, ~19,500 rows) against Datasette's table stream, its canned
-query and ``sqlite3 -csv`` running the same query, and the API server's memory while
-it streams the whole table. Prints Markdown tables; raw figures go to --out.
+with ``dca serve``, with the bare ASGI reference server (``bare_asgi.py``: the API's
+own SQL and stored bytes, nothing around them) and with ``datasette serve -i``
+(canned queries running the SQL the API runs, compiled from ``api.queries``), and
+optionally with an earlier version of the API (``--before``). Then, each server first
+in turn within each repeat, measure with wrk: get one agreement by id (with its
+parties), the dyad filter (party=A&party=B, 50 rows), country + date range (50 rows)
+and the full filtered CSV export, at each concurrency. Then one-shot probes of a large
+filtered CSV (the USA's agreements, ~19,500 rows) against Datasette's table stream,
+its canned query and ``sqlite3 -csv`` running the same query, and the API server's
+memory while it streams the whole table. Prints Markdown tables; raw figures go to --out.
+
+With ``--pg URL`` (a database loaded from the same build: ``scripts.pgload.load_postgres``)
+the API is measured on PostgreSQL instead, as one process and as ``--replicas``
+processes on one port (``dca serve --workers``), interleaved.
 """
 from __future__ import annotations
 
@@ -52,9 +58,30 @@ def free_port() -> int:
     return port
 
 
+def _tree(pid: int) -> list[int]:
+    """The process and its descendants (uvicorn workers are children of the server process)."""
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        try:
+            for task in Path(f"/proc/{p}/task").iterdir():
+                todo += [int(c) for c in (task / "children").read_text().split()]
+        except OSError:
+            pass
+    return out
+
+
 def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICK  # utime + stime (fields 14, 15)
+    """CPU time of the process and its descendants."""
+    total = 0.0
+    for p in _tree(pid):
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / TICK  # utime + stime (fields 14, 15)
+    return total
 
 
 def rss_mb(pid: int, field: str = "VmRSS") -> float:
@@ -176,6 +203,8 @@ def make_paths(db: Path, out: Path, n: int = 1000, seed: int = 7) -> dict[str, d
                           for c, lo, hi, _ in ranges],
         },
     }
+    for by_server in paths.values():  # the bare ASGI server answers the API's own URLs
+        by_server["bare"] = by_server["project"]
     out.mkdir(parents=True, exist_ok=True)
     files: dict[str, dict[str, Path]] = {}
     for scen, by_server in paths.items():
@@ -201,10 +230,12 @@ def make_paths(db: Path, out: Path, n: int = 1000, seed: int = 7) -> dict[str, d
 # --------------------------------------------------------------------------- servers
 
 class Server:
-    def __init__(self, name: str, cmd: list[str], port: int, log: Path, probe: str, env: dict | None = None) -> None:
-        self.name, self.port, self.probe = name, port, probe
+    def __init__(self, name: str, cmd: list[str], port: int, log: Path, probe: str, env: dict | None = None,
+                 paths: str = "project", cwd: Path | None = None) -> None:
+        self.name, self.port, self.probe, self.paths = name, port, probe, paths  # paths: whose request URLs
         self.log = log.open("w")
-        self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT, env=env or os.environ.copy(), cwd=REPO)
+        self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT, env=env or os.environ.copy(),
+                                     cwd=cwd or REPO)
         wait_http(f"http://127.0.0.1:{port}{probe}", self.proc)
 
     @property
@@ -316,12 +347,21 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=REPO / "bench" / "data" / "http" / "results")
     ap.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
     ap.add_argument("--reps", type=int, default=3)
-    ap.add_argument("--conc", type=int, nargs="+", default=[1, 16])
+    ap.add_argument("--conc", type=int, nargs="+", default=[1, 32])
     ap.add_argument("--datasette", default=str(REPO / "bench" / ".venv-peers" / "bin" / "datasette"))
     ap.add_argument("--rebuild", action="store_true", help="rebuild the database even if one exists")
     ap.add_argument("--no-table-stream", action="store_true", help="skip Datasette's (slow) table stream probe")
     ap.add_argument("--scenarios", nargs="+", default=SCENARIOS, choices=SCENARIOS)
     ap.add_argument("--no-probes", action="store_true", help="only the wrk scenarios")
+    ap.add_argument("--servers", nargs="+", default=["project", "bare", "datasette"], choices=["project", "bare", "datasette"],
+                    help="SQLite servers to measure (the ratio columns need bare and datasette)")
+    ap.add_argument("--before", type=Path, default=None,
+                    help="also serve an earlier version of the API: a folder holding its api/ and scripts/ "
+                         "(git archive REV api scripts | tar -x -C DIR), measured as 'before'")
+    ap.add_argument("--pg", default=None, metavar="URL",
+                    help="PostgreSQL instead: serve this database (loaded from the same build) with 1 and with "
+                         "--replicas processes on one port, interleaved")
+    ap.add_argument("--replicas", type=int, default=2)
     args = ap.parse_args(argv)
 
     py = Path(sys.executable)
@@ -334,7 +374,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.rebuild or not db.exists():
         print(f"building {db}…", file=sys.stderr)
         t0 = time.perf_counter()
-        subprocess.run([str(dca), "build", str(args.package), "-o", str(build), "-q"], check=True)
+        subprocess.run([str(dca), "build", str(args.package), "-o", str(build.resolve()), "-q"], check=True)
         print(f"  built in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
     stamp = time.strftime("%Y%m%d-%H%M%S")
     out = args.out / stamp
@@ -342,72 +382,111 @@ def main(argv: list[str] | None = None) -> int:
 
     env = os.environ.copy()
     env.pop("DATABASE_URL", None)
-    pp, dp = free_port(), free_port()
-    servers = {
-        "project": Server("project", [str(dca), "serve", "--db", str(db), "--port", str(pp)],
-                          pp, out / "server_project.log", "/healthz", env),
-        "datasette": Server("datasette", [args.datasette, "serve", "-i", str(db), "-h", "127.0.0.1", "-p", str(dp),
-                                          "-m", str(out / "paths" / "datasette_metadata.json"),
-                                          "--setting", "num_sql_threads", "3", "--setting", "max_returned_rows", "100000",
-                                          "--setting", "sql_time_limit_ms", "60000"],
-                            dp, out / "server_datasette.log", "/-/versions.json", env),
-    }
+    servers = start_servers(args, dca, py, db, out, env)
     results: list[dict] = []
+    load = [os.getloadavg()]
     try:
-        for s in servers.values():  # warm-up (not recorded): page cache and connections
-            for scen in ("get", "list"):
-                run_wrk(s, files[scen][s.name], 4, 2, 30)
+        for s in servers.values():  # warm-up (not recorded): each server's page cache (its own copy) and connections
+            for scen in args.scenarios:
+                run_wrk(s, files[scen][s.paths], 4, 3, 30)
+        names = list(servers)
         for rep in range(1, args.reps + 1):
             for scen in args.scenarios:
                 for conc in args.conc:
-                    order = ["project", "datasette"] if rep % 2 else ["datasette", "project"]
+                    k = (rep - 1) % len(names)
+                    order = names[k:] + names[:k]  # each server first in turn
                     for name in order:
                         duration = args.duration * (2 if scen == "csv" else 1)
-                        r = run_wrk(servers[name], files[scen][name], conc, duration, 60)
-                        r.update(rep=rep, scenario=scen, conc=conc, server=name)
+                        r = run_wrk(servers[name], files[scen][servers[name].paths], conc, duration, 60)
+                        r.update(rep=rep, scenario=scen, conc=conc, server=name, load=os.getloadavg()[0])
                         results.append(r)
                         print(f"rep {rep} {scen:5} c={conc:<3} {name:10} {r['rps']:9.1f} req/s  p50 {r['p50_ms']:8.2f}  "
-                              f"p99 {r['p99_ms']:8.2f} ms  cpu {r['cpu_ms_per_req'] or 0:7.2f} ms/req  errors {r['errors']}", file=sys.stderr)
-        probe = {} if args.no_probes else csv_probe(servers["project"], servers["datasette"], db, args.reps, not args.no_table_stream)
-        memory = {} if args.no_probes else memory_probe(servers["project"])
+                              f"p99 {r['p99_ms']:8.2f} ms  cpu {r['cpu_ms_per_req'] or 0:7.2f} ms/req  errors {r['errors']}  "
+                              f"load {r['load']:.1f}", file=sys.stderr)
+        load.append(os.getloadavg())
+        probes = not args.no_probes and not args.pg and "datasette" in servers
+        probe = csv_probe(servers["project"], servers["datasette"], db, args.reps, not args.no_table_stream) if probes else {}
+        memory = memory_probe(servers["project"]) if probes else {}
     finally:
         for s in servers.values():
             s.stop()
-    versions = {"datasette": subprocess.run([args.datasette, "--version"], capture_output=True, text=True).stdout.strip(),
-                "sqlite3": subprocess.run(["sqlite3", "--version"], capture_output=True, text=True).stdout.split()[0],
-                "wrk": subprocess.run(["wrk", "--version"], capture_output=True, text=True).stdout.split("\n")[0].strip()}
+    versions = {"wrk": subprocess.run(["wrk", "--version"], capture_output=True, text=True).stdout.split("\n")[0].strip()}
+    if "datasette" in servers:
+        versions["datasette"] = subprocess.run([args.datasette, "--version"], capture_output=True, text=True).stdout.strip()
+        versions["sqlite3"] = subprocess.run(["sqlite3", "--version"], capture_output=True, text=True).stdout.split()[0]
     (out / "results.json").write_text(json.dumps({"wrk": results, "csv_probe": probe, "memory": memory, "versions": versions,
-                                                  "args": {k: str(v) for k, v in vars(args).items()}}, indent=2))
-    report = render(results, probe, memory, versions, args)
+                                                  "load": load, "args": {k: str(v) for k, v in vars(args).items()}}, indent=2))
+    report = render(results, probe, memory, versions, args, list(servers), load)
     (out / "summary.md").write_text(report)
     print(report)
     print(f"\nraw results: {out}", file=sys.stderr)
     return 0
 
 
-def render(results: list[dict], probe: dict, memory: dict, versions: dict, args) -> str:
-    lines = [f"Versions: {versions['datasette']}; SQLite CLI {versions['sqlite3']}; {versions['wrk']}. "
-             f"{args.reps} repeats × {args.duration} s per wrk run (csv: {2 * args.duration} s), servers alternated; "
-             "median [min–max]; ratio = project ÷ Datasette within each repeat, then the median.", "",
-             "| scenario | conc | server | req/s | p50 ms | p99 ms | server CPU ms/req | MB/s | errors | ratio req/s |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+def start_servers(args, dca: Path, py: Path, db: Path, out: Path, env: dict) -> dict[str, "Server"]:
+    """The servers to measure, started and answering (each on a free port)."""
+    servers: dict[str, Server] = {}
+
+    def add(name: str, cmd: list[str], probe: str = "/healthz", paths: str = "project", cwd: Path | None = None,
+            extra_env: dict | None = None) -> None:
+        port = free_port()
+        cmd = [c.replace("{port}", str(port)) for c in cmd]
+        servers[name] = Server(name, cmd, port, out / f"server_{name}.log", probe, {**env, **(extra_env or {})},
+                               paths=paths, cwd=cwd)
+
+    if args.pg:
+        serve = [str(dca), "serve", "--database-url", args.pg, "--port", "{port}"]
+        add("pg_1", serve)
+        add(f"pg_{args.replicas}", serve + ["--workers", str(args.replicas)])
+        return servers
+    # Each server keeps its own private copy of the build (api.db.private_copy).
+    if "project" in args.servers:
+        add("project", [str(dca), "serve", "--db", str(db.resolve()), "--port", "{port}"])
+    if args.before:
+        add("before", [str(py), "-m", "scripts.serve", "--db", str(db.resolve()), "--port", "{port}"], cwd=args.before,
+            extra_env={"PYTHONPATH": str(args.before.resolve())})
+    if "bare" in args.servers:
+        add("bare", [str(py), "-m", "uvicorn", "bench.http.bare_asgi:app", "--port", "{port}", "--loop", "uvloop",
+                     "--http", "httptools", "--no-access-log"], paths="bare", extra_env={"BENCH_DB": str(db.resolve())})
+    if "datasette" in args.servers:
+        add("datasette", [args.datasette, "serve", "-i", str(db), "-h", "127.0.0.1", "-p", "{port}",
+                          "-m", str(out / "paths" / "datasette_metadata.json"),
+                          "--setting", "num_sql_threads", "3", "--setting", "max_returned_rows", "100000",
+                          "--setting", "sql_time_limit_ms", "60000"], probe="/-/versions.json", paths="datasette")
+    return servers
+
+
+def _ratios(results: list[dict], r0: list[dict], other: str, key: str = "rps") -> list[float]:
+    """Per repeat: this server's figure ÷ the other server's in the same repeat (same scenario and concurrency)."""
+    out = []
+    for r in r0:
+        d = [x for x in results if x["scenario"] == r["scenario"] and x["conc"] == r["conc"] and x["server"] == other
+             and x["rep"] == r["rep"]]
+        if d and d[0][key]:
+            out.append(r[key] / d[0][key])
+    return out
+
+
+def render(results: list[dict], probe: dict, memory: dict, versions: dict, args, names: list[str], load: list) -> str:
+    refs = [n for n in ("bare", "datasette", "pg_1") if n in names]
+    lines = [f"Versions: {'; '.join(f'{k} {v}' for k, v in versions.items())}. {args.reps} repeats × {args.duration} s per "
+             f"wrk run (csv: {2 * args.duration} s), servers interleaved (each first in turn); median [min–max]; "
+             "÷ X = req/s ÷ X's req/s within each repeat, then the median. "
+             f"Load average (1, 5, 15 min) before: {', '.join(f'{x:.1f}' for x in load[0])}"
+             + (f"; after: {', '.join(f'{x:.1f}' for x in load[-1])}" if len(load) > 1 else "") + ".", "",
+             "| scenario | conc | server | req/s | p50 ms | p99 ms | server CPU ms/req | MB/s | errors | "
+             + " | ".join(f"÷ {n}" for n in refs) + " |",
+             "|---|---|---|---|---|---|---|---|---|" + "---|" * len(refs)]
     for scen in SCENARIOS:
         for conc in args.conc:
-            for name in ("project", "datasette"):
+            for name in names:
                 rs = [r for r in results if r["scenario"] == scen and r["conc"] == conc and r["server"] == name]
                 if not rs:
                     continue
-                ratio = "1"
-                if name == "project":
-                    ratios = []
-                    for r in rs:
-                        d = [x for x in results if x["scenario"] == scen and x["conc"] == conc and x["server"] == "datasette" and x["rep"] == r["rep"]]
-                        if d and d[0]["rps"]:
-                            ratios.append(r["rps"] / d[0]["rps"])
-                    ratio = med(ratios)
+                cells = ["1" if ref == name else med(_ratios(results, rs, ref)) for ref in refs]
                 lines.append(f"| {scen} | {conc} | {name} | {med([r['rps'] for r in rs])} | {med([r['p50_ms'] for r in rs])} | "
                              f"{med([r['p99_ms'] for r in rs])} | {med([r['cpu_ms_per_req'] for r in rs if r['cpu_ms_per_req'] is not None])} | "
-                             f"{med([r['mb_per_s'] for r in rs])} | {sum(r['errors'] for r in rs)} | {ratio} |")
+                             f"{med([r['mb_per_s'] for r in rs])} | {sum(r['errors'] for r in rs)} | " + " | ".join(cells) + " |")
     if not probe:
         return "\n".join(lines) + "\n"
     lines += ["", "Large filtered CSV (country USA, 1980–2025), one request at a time:", "",

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# HTTP benchmark of the API against Datasette (run by hand, never by the test suite).
-#   bench/http/run.sh [--duration 10] [--reps 3] [--conc 1 16] [--rebuild] [--no-table-stream]
+# HTTP benchmark of the API against a bare ASGI server and Datasette (by hand, never by the test suite).
+#   bench/http/run.sh [--duration 10] [--reps 3] [--conc 1 32] [--rebuild] [--no-table-stream]
+#                     [--before DIR] [--pg URL --replicas 2] [--no-probes]   (see bench.py)
 # Installs what it needs first: wrk and sqlite3 (apt-get), Datasette in its own venv
 # (bench/.venv-peers/, which ignores itself in git), and the project venv (make install).
 set -euo pipefail
