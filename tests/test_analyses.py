@@ -119,8 +119,9 @@ def test_agreements_per_year_for_one_country(package, country):
 
 
 def test_agreements_without_an_end_count_until_the_data_date():
-    """Lancaster House (2010) and the Philippines-US EDCA (2014) are in effect in every year to the data date,
-    no longer only up to the year of their status_as_of; the EDCA is in force from the year it is known to be."""
+    """Lancaster House (2010), the Philippines-US EDCA (2014) and the Pakistan-Russia agreement (2014) are in
+    effect in every year to the data date, no longer only up to the year of their status_as_of; each is in force
+    from the year it is known to be, and the Pakistan-Russia one, never known to be in force, in none."""
     files = render_exports(load_package(ROOT))
     dy = _frames(files)["dyad_years"]
     last = max(int(a["status_as_of"][:4]) for a in _csv(ROOT, "agreements"))
@@ -131,14 +132,21 @@ def test_agreements_without_an_end_count_until_the_data_date():
     assert years("fra-gbr-2010-11-02") == list(range(2010, last + 1))
     assert years("phl-usa-2014-04-28") == list(range(2014, last + 1))
     assert years("phl-usa-2014-04-28", "in_force_ids") == list(range(2016, last + 1))
-    assert years("fra-gbr-2010-11-02", "in_force_ids") == []  # signed, not known to be in force
+    assert years("fra-gbr-2010-11-02", "in_force_ids") == list(range(2011, last + 1))  # in force from Jul 2011
+    # signed, not known to be in force: in effect every year from signing, in force in none
+    assert years("pak-rus-2014-11-20") == list(range(2014, last + 1))
+    assert years("pak-rus-2014-11-20", "in_force_ids") == []
     # suspended before it took effect: counted as signed until the suspension, never in force
     assert years("col-usa-2009-10-30") and years("col-usa-2009-10-30", "in_force_ids") == []
     for aid in ("aus-gbr-usa-2021-09-15", "chn-khm-2019"):  # announced: never counted
         assert years(aid) == []
     assert (dy.n_in_force <= dy.n_signed).all()
     attested = _frames(render_exports(load_package(ROOT), ExportOptions(rule="attested")))["dyad_years"]
-    assert sorted(attested.loc[attested.agreement_ids.str.contains("fra-gbr-2010-11-02"), "year"]) == [2010]
+    as_of = {a["agreement_id"]: int(a["status_as_of"][:4]) for a in _csv(ROOT, "agreements")}
+    for aid, start in (("fra-gbr-2010-11-02", 2010), ("pak-rus-2014-11-20", 2014)):
+        # attested: only through the year of the latest source that confirms the status
+        assert sorted(attested.loc[attested.agreement_ids.str.contains(aid), "year"]) == list(range(start, as_of[aid] + 1))
+    assert as_of["pak-rus-2014-11-20"] < last  # so the two rules differ for it
     assert attested.assumed.eq(0).all() and dy.assumed.eq(1).any()
 
 
