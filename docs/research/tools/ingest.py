@@ -5,7 +5,6 @@ Without --write it only reports what would happen.
 """
 import sys
 from pathlib import Path
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(ROOT))
@@ -19,14 +18,8 @@ from scripts.duplicates import probable_duplicates  # noqa: E402
 from scripts.filewrite import Change, replace_files  # noqa: E402
 from scripts.findings import problems, render_text  # noqa: E402
 from scripts.record import RecordError, append_note, build_plan, load_record_file  # noqa: E402
+from patch import strip_tracking  # noqa: E402  (this folder, beside this script)
 
-
-
-def strip_tracking(url: str) -> str:
-    """Feed and campaign parameters (utm_*) are not part of a page's address; the stored copy has them."""
-    parts = urlsplit(url)
-    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not k.startswith("utm_")]
-    return urlunsplit(parts._replace(query=urlencode(query)))
 
 
 write = "--write" in sys.argv
