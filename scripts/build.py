@@ -22,7 +22,6 @@ from typing import Callable
 
 import orjson
 import polars as pl
-from sqlalchemy import create_engine
 
 from schema.tableschema import Package, load_package
 from schema.tables import RESOURCE_TABLES, metadata
@@ -131,7 +130,7 @@ def _documents(frames: dict[str, pl.DataFrame]) -> pl.DataFrame:
         return out
 
     parties, equipment, sources, history = group("parties"), group("equipment"), group("sources"), group("status_history")
-    ids, signed, lists, details, texts, records = [], [], [], [], [], []
+    ids, lists, details, records = [], [], [], []
     for a in frames["agreements"].iter_rows(named=True):
         aid = a["agreement_id"]
         plist = []
@@ -168,36 +167,38 @@ def _documents(frames: dict[str, pl.DataFrame]) -> pl.DataFrame:
         detail["sources"] = [{k: v for k, v in s.items() if k != "agreement_id"} for s in sorted(sources.get(aid, []), key=lambda s: s["source_id"])]
         detail["status_history"] = [{k: v for k, v in h.items() if k != "agreement_id"} for h in sorted(history.get(aid, []), key=lambda h: (h["status_on"], h["history_id"]))]
         ids.append(aid)
-        signed.append(a["signed_on"])
         lists.append(orjson.dumps(item).decode())
         details.append(orjson.dumps(detail).decode())
-        texts.append(f"{a['title']}\n{a['summary']}")
         records.append(csv_record(item))
-    return pl.DataFrame({"agreement_id": ids, "signed_on": signed, "list_json": lists, "detail_json": details, "search_text": texts,
-                         "csv_record": records})
+    return pl.DataFrame({"agreement_id": ids, "list_json": lists, "detail_json": details, "csv_record": records})
 
 
 def _derive(con: sqlite3.Connection, frames: dict[str, pl.DataFrame]) -> None:
+    # In key order, so that the (rowid-less) b-trees are appended to, not split all over.
     con.execute(
         "INSERT INTO party_index (country_iso3, signed_on, agreement_id, agreement_type, status) "
         "SELECT p.country_iso3, a.signed_on, a.agreement_id, a.agreement_type, a.status "
-        "FROM parties p JOIN agreements a ON a.agreement_id = p.agreement_id"
+        "FROM parties p JOIN agreements a ON a.agreement_id = p.agreement_id ORDER BY 1, 2, 3"
     )
     con.execute(
         "INSERT INTO dyad_index (iso3_a, iso3_b, signed_on, agreement_id) "
         "SELECT p1.country_iso3, p2.country_iso3, a.signed_on, a.agreement_id FROM parties p1 "
         "JOIN parties p2 ON p2.agreement_id = p1.agreement_id AND p1.country_iso3 < p2.country_iso3 "
-        "JOIN agreements a ON a.agreement_id = p1.agreement_id"
+        "JOIN agreements a ON a.agreement_id = p1.agreement_id ORDER BY 1, 2, 3, 4"
     )
     docs = _documents(frames)
     _insert(con, "agreement_docs", docs.drop("csv_record"))
     con.execute("CREATE TABLE agreement_csv (agreement_id VARCHAR NOT NULL PRIMARY KEY, csv_record VARCHAR NOT NULL)")
     _insert(con, "agreement_csv", docs.select("agreement_id", "csv_record"))
+    # External content: the index reads agreement_id, title and summary from agreements (by rowid) instead of
+    # keeping its own copy of them. The rowids stay as loaded: the build is never VACUUMed after this.
     con.execute(
-        "CREATE VIRTUAL TABLE agreements_fts USING fts5(agreement_id UNINDEXED, title, summary, "
+        "CREATE VIRTUAL TABLE agreements_fts USING fts5(agreement_id UNINDEXED, title, summary, content = 'agreements', "
         "tokenize = 'unicode61 remove_diacritics 2')"
     )
-    con.execute("INSERT INTO agreements_fts (agreement_id, title, summary) SELECT agreement_id, title, summary FROM agreements")
+    con.execute("INSERT INTO agreements_fts (rowid, agreement_id, title, summary) "
+                "SELECT rowid, agreement_id, title, summary FROM agreements")
+    con.execute("INSERT INTO agreements_fts (agreements_fts) VALUES ('optimize')")
     # Per-country summaries: counts, date span and partners with shared-agreement counts.
     partners: dict[str, dict[str, int]] = {}
     for a, b, n in con.execute(
@@ -226,16 +227,31 @@ def _dyad_tables(con: sqlite3.Connection, pkg: Package) -> dict[str, pl.DataFram
     The same frames then write the export files, so the API's rows are the files' rows.
     """
     from .dyad_store import store
-    from .export_columns import RULE_UNTIL_ENDED, RULES
-    from .export_tables import ExportOptions, build_frames
+    from .export_columns import RULES
+    from .export_tables import build_frames_for_rules
 
-    frames = build_frames(pkg)
-    years = {RULE_UNTIL_ENDED: frames["dyad_years"]}
-    for rule in RULES:
-        if rule not in years:
-            years[rule] = build_frames(pkg, ExportOptions(rule=rule))["dyad_years"]
+    frames, years = build_frames_for_rules(pkg, also=RULES)
     store(con, frames["dyads"], years)
     return frames
+
+
+def _create_tables(con: sqlite3.Connection) -> None:
+    """The tables of schema/tables.py, without their secondary indexes (see _create_indexes)."""
+    from sqlalchemy.dialects import sqlite
+    from sqlalchemy.schema import CreateTable
+
+    for table in metadata.sorted_tables:
+        con.execute(str(CreateTable(table).compile(dialect=sqlite.dialect())))
+
+
+def _create_indexes(con: sqlite3.Connection) -> None:
+    """The secondary indexes, made once the rows are in: one sort each, instead of an insert per row."""
+    from sqlalchemy.dialects import sqlite
+    from sqlalchemy.schema import CreateIndex
+
+    for table in metadata.sorted_tables:
+        for ix in sorted(table.indexes, key=lambda i: i.name or ""):
+            con.execute(str(CreateIndex(ix).compile(dialect=sqlite.dialect())))
 
 
 def build_package(root: Path, out: Path, progress: Progress = None, database_url: str | None = None) -> BuildResult:
@@ -252,14 +268,13 @@ def build_package(root: Path, out: Path, progress: Progress = None, database_url
         digest = content_hash(pkg)
         frames = read_frames(pkg)
         db = stage / DB_NAME
-        engine = create_engine(f"sqlite:///{db}")
-        metadata.create_all(engine)
-        engine.dispose()
         con = sqlite3.connect(db)
         con.execute("PRAGMA journal_mode = OFF")
         con.execute("PRAGMA synchronous = OFF")
+        con.execute("PRAGMA auto_vacuum = INCREMENTAL")  # so that pages freed while building can be given back
         counts = {}
         with con:
+            _create_tables(con)
             for name in RESOURCE_TABLES:
                 say(f"loading {name} ({frames[name].height} rows)…")
                 _insert(con, name, frames[name])
@@ -268,6 +283,8 @@ def build_package(root: Path, out: Path, progress: Progress = None, database_url
             _derive(con, frames)
             say("precomputing the dyad and dyad-year tables…")
             export_frames = _dyad_tables(con, pkg)
+            say("indexing…")
+            _create_indexes(con)
             meta = {
                 "name": pkg.name,
                 "title": pkg.descriptor.get("title", ""),
@@ -282,7 +299,10 @@ def build_package(root: Path, out: Path, progress: Progress = None, database_url
             con.executemany("INSERT INTO build_meta (key, value) VALUES (?, ?)", meta.items())
         say("analysing…")
         con.execute("ANALYZE")
-        con.execute("VACUUM")
+        # No VACUUM: every table and index was written once, in order, so the file is packed already (and a
+        # VACUUM may renumber the agreements' rowids, which the full-text index refers to). The pages that the
+        # full-text merge freed are given back.
+        con.execute("PRAGMA incremental_vacuum")
         con.close()
         (stage / "manifest.json").write_bytes(
             orjson.dumps({k: v for k, v in meta.items() if k != "datapackage"} | {"counts": counts}, option=orjson.OPT_INDENT_2)
