@@ -128,8 +128,8 @@ def _value_label(name: str, labels: dict[int, str]) -> bytes:
     return _tag(body, "lbl")
 
 
-def stata_frame_bytes(data_label: str, columns: list[dict[str, Any]], df: pl.DataFrame) -> bytes:
-    """A .dta file of `df`. `columns`: name, type (string, integer, date), title and vocabulary ((code, label)
+def stata_frame_bytes(data_label: str, columns: list[dict[str, Any]], df: pl.DataFrame) -> bytearray:
+    """A .dta file of `df` (a bytearray: the records are written into it in place). `columns`: name, type (string, integer, date), title and vocabulary ((code, label)
     pairs, empty when the column is not coded), in the file's order."""
     n = df.height
     kinds: list[tuple[str, int, str]] = []  # (name, Stata type, format)
@@ -179,7 +179,12 @@ def stata_frame_bytes(data_label: str, columns: list[dict[str, Any]], df: pl.Dat
         values.update(keys)
     sizes = {_LONG: 4, _DOUBLE: 8, _STRL: 8}
     widths = [sizes.get(t, t) for _, t, _ in kinds]
-    rec = np.zeros((n, sum(widths)), dtype=np.uint8)
+    head, tail = _blocks(data_label, columns, kinds, labels, blob, n, sum(widths))
+    # One buffer of the file's size; the records are written into it in place (no copy of the data at the end).
+    out = bytearray(len(head) + n * sum(widths) + len(tail))
+    out[:len(head)] = head
+    out[len(out) - len(tail):] = tail
+    rec = np.frombuffer(out, dtype=np.uint8, count=n * sum(widths), offset=len(head)).reshape(n, sum(widths))
     start = 0
     for (name, typ, _), width in zip(kinds, widths):
         v = values.pop(name)
@@ -189,12 +194,13 @@ def stata_frame_bytes(data_label: str, columns: list[dict[str, Any]], df: pl.Dat
         else:
             _place_text(rec, start, width, v)
         start += width
-    del values
-    return _assemble(data_label, columns, kinds, labels, rec, blob, n)
+    del rec
+    return out
 
 
-def _assemble(data_label: str, columns: list[dict[str, Any]], kinds: list[tuple[str, int, str]],
-              labels: dict[str, dict[int, str]], rec: np.ndarray, blob: bytes, n: int) -> bytes:
+def _blocks(data_label: str, columns: list[dict[str, Any]], kinds: list[tuple[str, int, str]],
+            labels: dict[str, dict[int, str]], blob: bytes, n: int, row_width: int) -> tuple[bytes, bytes]:
+    """Everything before the records (up to and including <data>) and everything after them."""
     nvar = len(kinds)
     label = data_label[:LABEL_MAX].encode("utf-8")
     ts = STATA_TIME_STAMP
@@ -219,9 +225,8 @@ def _assemble(data_label: str, columns: list[dict[str, Any]], kinds: list[tuple[
     for tag, data in blocks:
         positions[tag] = pos
         pos += len(data)
-    data_len = len(b"<data>") + rec.nbytes + len(b"</data>")
     positions["data"] = pos
-    pos += data_len
+    pos += len(b"<data>") + n * row_width + len(b"</data>")
     strls = _tag(blob, "strls")
     positions["strls"] = pos
     pos += len(strls)
@@ -231,11 +236,11 @@ def _assemble(data_label: str, columns: list[dict[str, Any]], kinds: list[tuple[
     positions["stata_data_close"] = pos
     positions["end-of-file"] = pos + len(b"</stata_dta>")
     the_map = _tag(struct.pack(f"<{len(_MAP_TAGS)}Q", *[positions[t] for t in _MAP_TAGS]), "map")
-    return b"".join([header, the_map, *[d for _, d in blocks], b"<data>", rec.reshape(-1).data, b"</data>",
-                     strls, value_labels, b"</stata_dta>"])
+    head = b"".join([header, the_map, *[d for _, d in blocks], b"<data>"])
+    return head, b"".join([b"</data>", strls, value_labels, b"</stata_dta>"])
 
 
-def stata_bytes(data_label: str, columns: list[dict[str, Any]], values: dict[str, list]) -> bytes:
+def stata_bytes(data_label: str, columns: list[dict[str, Any]], values: dict[str, list]) -> bytearray:
     """A .dta file from columns of Python values (None for missing); see stata_frame_bytes."""
     types = {"string": pl.Utf8, "integer": pl.Int64}
     df = pl.DataFrame({c["name"]: pl.Series(c["name"], values[c["name"]], dtype=types.get(c["type"]),
