@@ -296,6 +296,7 @@ def build_package(root: Path, out: Path, progress: Progress = None, database_url
                 counts[name] = frames[name].height
             say("precomputing lookup tables, documents and the full-text index…")
             _derive(con, frames)
+            del frames  # the dyad tables and the exports read what they need themselves
             say("precomputing the dyad and dyad-year tables…")
             export_frames = _dyad_tables(con, pkg)
             say("indexing…")

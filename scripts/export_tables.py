@@ -250,6 +250,7 @@ def build_frames_for_rules(pkg: Package, options: ExportOptions = ExportOptions(
                              ("last_attested", sp.last_attested), ("end", sp.end)):
                     spans[rule][k].append(v)
     flat_df = frame("agreements_flat", flat)
+    del flat, agreements, by_agreement  # the rows as Python objects: the frames below no longer need them
     codes = pl.DataFrame(
         {"iso3": list(cow_of), "cow_code": [c for c, _ in cow_of.values()], "cow_abbr": [ab for _, ab in cow_of.values()]},
         schema={"iso3": pl.Utf8, "cow_code": pl.Int64, "cow_abbr": pl.Utf8},
