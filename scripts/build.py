@@ -29,9 +29,11 @@ from schema.tables import RESOURCE_TABLES, metadata
 from .atomic import TMP_PREFIX, clear_debris, replace_dir
 
 DB_NAME = "dca.sqlite"
-SCHEMA_VERSION = "3"  # bump when the database layout changes; the API refuses other versions
+SCHEMA_VERSION = "4"  # bump when the database layout changes; the API refuses other versions
 # 2: agreement_csv (each agreement's list item as one CSV record, for the API's CSV exports)
 # 3: dyads and dyad_years (the export rows, scripts/dyad_store.py); venue and equipment COW codes in the documents
+# 4: agreement_docs without search_text and signed_on; full-text index with external content (agreements);
+#    party_index, dyad_index and dyads without rowid
 
 Progress = Callable[[str], None] | None
 
