@@ -33,13 +33,15 @@ def ensure_package(n: int) -> Path:
     return out
 
 
-def measure(cmd: list[str], cwd: Path) -> tuple[float, float, int]:
-    """(wall seconds, peak RSS in MB, exit code) of one run."""
+def measure(cmd: list[str], cwd: Path) -> tuple[float, float, int, float]:
+    """(wall seconds, peak RSS in MB, exit code, CPU seconds) of one run.
+
+    CPU seconds (user + system, all threads) move much less than wall time on a shared machine."""
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - t0
-    return wall, usage.ru_maxrss / 1024, os.waitstatus_to_exitcode(status)
+    return wall, usage.ru_maxrss / 1024, os.waitstatus_to_exitcode(status), usage.ru_utime + usage.ru_stime
 
 
 def main() -> None:
@@ -63,14 +65,16 @@ def main() -> None:
             codes = {r[2] for r in runs}
             walls = [r[0] for r in runs]
             rss = [r[1] for r in runs]
-            rows.append((name, n, statistics.median(walls), min(walls), max(walls), statistics.median(rss), codes))
+            cpu = statistics.median(r[3] for r in runs)
+            rows.append((name, n, statistics.median(walls), min(walls), max(walls), statistics.median(rss), codes, cpu))
             print(f"{name:24} n={n:>7}  {statistics.median(walls):6.2f} s [{min(walls):.2f}-{max(walls):.2f}]  "
-                  f"{statistics.median(rss):7.0f} MB  exit {sorted(codes)}", flush=True)
+                  f"cpu {cpu:6.2f} s  {statistics.median(rss):7.0f} MB  exit {sorted(codes)}  load {os.getloadavg()[0]:.1f}",
+                  flush=True)
         shutil.rmtree(out, ignore_errors=True)
-    print("\n| command | agreements | wall s (median [min-max]) | peak RSS MB | exit |")
-    print("|---|---|---|---|---|")
-    for name, n, med, lo, hi, rss, codes in rows:
-        print(f"| `{name}` | {n:,} | {med:.2f} [{lo:.2f}-{hi:.2f}] | {rss:.0f} | {','.join(map(str, sorted(codes)))} |")
+    print("\n| command | agreements | wall s (median [min-max]) | CPU s | peak RSS MB | exit |")
+    print("|---|---|---|---|---|---|")
+    for name, n, med, lo, hi, rss, codes, cpu in rows:
+        print(f"| `{name}` | {n:,} | {med:.2f} [{lo:.2f}-{hi:.2f}] | {cpu:.1f} | {rss:.0f} | {','.join(map(str, sorted(codes)))} |")
 
 
 if __name__ == "__main__":

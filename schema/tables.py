@@ -120,6 +120,8 @@ class PartyIndex(SQLModel, table=True):
     """
 
     __tablename__ = "party_index"
+    # The primary key is the table (no rowid, no second copy of the key in an autoindex).
+    __table_args__ = {"sqlite_with_rowid": False}
     country_iso3: str = Field(primary_key=True)
     signed_on: str = Field(primary_key=True)
     agreement_id: str = Field(primary_key=True)
@@ -131,6 +133,7 @@ class DyadIndex(SQLModel, table=True):
     """Unordered pairs of parties (iso3_a < iso3_b) per agreement, for dyad filters."""
 
     __tablename__ = "dyad_index"
+    __table_args__ = {"sqlite_with_rowid": False}
     iso3_a: str = Field(primary_key=True)
     iso3_b: str = Field(primary_key=True)
     signed_on: str = Field(primary_key=True)
@@ -138,14 +141,15 @@ class DyadIndex(SQLModel, table=True):
 
 
 class AgreementDoc(SQLModel, table=True):
-    """Each agreement pre-serialised as JSON: its list item (with parties) and its full record."""
+    """Each agreement pre-serialised as JSON: its list item (with parties) and its full record.
+
+    Only what the API serves: the pages sort and filter on party_index, dyad_index or
+    agreements, and join here by agreement_id for the bytes."""
 
     __tablename__ = "agreement_docs"
     agreement_id: str = Field(primary_key=True)
-    signed_on: str = Field(index=True)
     list_json: str
     detail_json: str
-    search_text: str
 
 
 class CountrySummary(SQLModel, table=True):

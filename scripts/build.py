@@ -22,7 +22,6 @@ from typing import Callable
 
 import orjson
 import polars as pl
-from sqlalchemy import create_engine
 
 from schema.tableschema import Package, load_package
 from schema.tables import RESOURCE_TABLES, metadata
@@ -30,9 +29,11 @@ from schema.tables import RESOURCE_TABLES, metadata
 from .atomic import TMP_PREFIX, clear_debris, replace_dir
 
 DB_NAME = "dca.sqlite"
-SCHEMA_VERSION = "3"  # bump when the database layout changes; the API refuses other versions
+SCHEMA_VERSION = "4"  # bump when the database layout changes; the API refuses other versions
 # 2: agreement_csv (each agreement's list item as one CSV record, for the API's CSV exports)
 # 3: dyads and dyad_years (the export rows, scripts/dyad_store.py); venue and equipment COW codes in the documents
+# 4: agreement_docs without search_text and signed_on; full-text index with external content (agreements);
+#    party_index, dyad_index and dyads without rowid
 
 Progress = Callable[[str], None] | None
 
@@ -118,15 +119,19 @@ def csv_record(item: dict) -> str:
     return buf.getvalue()
 
 
-def _documents(frames: dict[str, pl.DataFrame]) -> pl.DataFrame:
-    """The JSON the API serves for each agreement, serialised once here."""
-    countries = {r["iso3"]: r for r in frames["countries"].iter_rows(named=True)}
+DOC_CHUNK = 10_000  # agreements per batch of documents: memory is one batch, not the whole package
 
-    def group(name: str) -> dict[str, list[dict]]:
-        out: dict[str, list[dict]] = {}
-        for row in frames[name].iter_rows(named=True):
-            out.setdefault(row["agreement_id"], []).append(row)
-        return out
+
+def _documents(frames: dict[str, pl.DataFrame]):
+    """The JSON the API serves for each agreement (and its CSV record), serialised once here.
+
+    Yields batches of (agreement_id, list_json, detail_json, csv_record) rows, so that only one batch of
+    documents and of the child rows they are made of is held as Python objects at a time: the child tables
+    are sorted by agreement_id once, and each batch takes the contiguous slice of its agreements."""
+    countries = {r["iso3"]: r for r in frames["countries"].iter_rows(named=True)}
+    children = {name: frames[name].sort("agreement_id", maintain_order=True)
+                for name in ("parties", "equipment", "sources", "status_history")}
+    agreements = frames["agreements"].sort("agreement_id")
 
     def cow(c: dict) -> int | None:
         return int(c["cow_code"]) if c.get("cow_code") is not None else None
@@ -142,74 +147,87 @@ def _documents(frames: dict[str, pl.DataFrame]) -> pl.DataFrame:
                 out[k.replace("_iso3", "_cow_code")] = cow(countries.get(v or "", {}))
         return out
 
-    parties, equipment, sources, history = group("parties"), group("equipment"), group("sources"), group("status_history")
-    ids, signed, lists, details, texts, records = [], [], [], [], [], []
-    for a in frames["agreements"].iter_rows(named=True):
-        aid = a["agreement_id"]
-        plist = []
-        for p in sorted(parties.get(aid, []), key=lambda p: p["country_iso3"]):
-            c = countries.get(p["country_iso3"], {})
-            plist.append({"iso3": p["country_iso3"], "name": c.get("name"), "cow_code": cow(c)})
-        venue = countries.get(a["venue_country_iso3"] or "", {})
-        item = {
-            "agreement_id": aid,
-            "title": a["title"],
-            "agreement_type": a["agreement_type"],
-            "instrument": a["instrument"],
-            "signed_on": a["signed_on"],
-            "signed_precision": a["signed_precision"],
-            "venue_city": a["venue_city"],
-            "venue_country_iso3": a["venue_country_iso3"],
-            "venue_country_name": venue.get("name"),
-            "venue_country_cow_code": cow(venue),
-            "status": a["status"],
-            "status_as_of": a["status_as_of"],
-            "entry_into_force_on": a["entry_into_force_on"],
-            "end_on": a["end_on"],
-            "summary": a["summary"],
-            "parties": plist,
-        }
-        detail = dict(item)
-        detail["notes"] = a["notes"]
-        detail["parties"] = [
-            dict(pl_, signatory_name=p["signatory_name"], signatory_title=p["signatory_title"],
-                 cow_abbr=countries.get(p["country_iso3"], {}).get("cow_abbr"))
-            for pl_, p in zip(plist, sorted(parties.get(aid, []), key=lambda p: p["country_iso3"]))
-        ]
-        detail["equipment"] = [with_cow(e) for e in sorted(equipment.get(aid, []), key=lambda e: e["equipment_id"])]
-        detail["sources"] = [{k: v for k, v in s.items() if k != "agreement_id"} for s in sorted(sources.get(aid, []), key=lambda s: s["source_id"])]
-        detail["status_history"] = [{k: v for k, v in h.items() if k != "agreement_id"} for h in sorted(history.get(aid, []), key=lambda h: (h["status_on"], h["history_id"]))]
-        ids.append(aid)
-        signed.append(a["signed_on"])
-        lists.append(orjson.dumps(item).decode())
-        details.append(orjson.dumps(detail).decode())
-        texts.append(f"{a['title']}\n{a['summary']}")
-        records.append(csv_record(item))
-    return pl.DataFrame({"agreement_id": ids, "signed_on": signed, "list_json": lists, "detail_json": details, "search_text": texts,
-                         "csv_record": records})
+    for lo in range(0, agreements.height, DOC_CHUNK):
+        batch = agreements.slice(lo, DOC_CHUNK)
+        first, last = batch["agreement_id"][0], batch["agreement_id"][-1]
+        groups = {}
+        for name, df in children.items():
+            ids = df["agreement_id"]
+            start = ids.search_sorted(first, side="left")
+            stop = ids.search_sorted(last, side="right")
+            out: dict[str, list[dict]] = {}
+            for row in df.slice(start, stop - start).iter_rows(named=True):
+                out.setdefault(row["agreement_id"], []).append(row)
+            groups[name] = out
+        parties, equipment, sources, history = groups["parties"], groups["equipment"], groups["sources"], groups["status_history"]
+        rows = []
+        for a in batch.iter_rows(named=True):
+            aid = a["agreement_id"]
+            plist = []
+            own = sorted(parties.get(aid, []), key=lambda p: p["country_iso3"])
+            for p in own:
+                c = countries.get(p["country_iso3"], {})
+                plist.append({"iso3": p["country_iso3"], "name": c.get("name"), "cow_code": cow(c)})
+            venue = countries.get(a["venue_country_iso3"] or "", {})
+            item = {
+                "agreement_id": aid,
+                "title": a["title"],
+                "agreement_type": a["agreement_type"],
+                "instrument": a["instrument"],
+                "signed_on": a["signed_on"],
+                "signed_precision": a["signed_precision"],
+                "venue_city": a["venue_city"],
+                "venue_country_iso3": a["venue_country_iso3"],
+                "venue_country_name": venue.get("name"),
+                "venue_country_cow_code": cow(venue),
+                "status": a["status"],
+                "status_as_of": a["status_as_of"],
+                "entry_into_force_on": a["entry_into_force_on"],
+                "end_on": a["end_on"],
+                "summary": a["summary"],
+                "parties": plist,
+            }
+            detail = dict(item)
+            detail["notes"] = a["notes"]
+            detail["parties"] = [
+                dict(pl_, signatory_name=p["signatory_name"], signatory_title=p["signatory_title"],
+                     cow_abbr=countries.get(p["country_iso3"], {}).get("cow_abbr"))
+                for pl_, p in zip(plist, own)
+            ]
+            detail["equipment"] = [with_cow(e) for e in sorted(equipment.get(aid, []), key=lambda e: e["equipment_id"])]
+            detail["sources"] = [{k: v for k, v in s.items() if k != "agreement_id"} for s in sorted(sources.get(aid, []), key=lambda s: s["source_id"])]
+            detail["status_history"] = [{k: v for k, v in h.items() if k != "agreement_id"} for h in sorted(history.get(aid, []), key=lambda h: (h["status_on"], h["history_id"]))]
+            rows.append((aid, orjson.dumps(item).decode(), orjson.dumps(detail).decode(), csv_record(item)))
+        yield rows
 
 
 def _derive(con: sqlite3.Connection, frames: dict[str, pl.DataFrame]) -> None:
+    # In key order, so that the (rowid-less) b-trees are appended to, not split all over.
     con.execute(
         "INSERT INTO party_index (country_iso3, signed_on, agreement_id, agreement_type, status) "
         "SELECT p.country_iso3, a.signed_on, a.agreement_id, a.agreement_type, a.status "
-        "FROM parties p JOIN agreements a ON a.agreement_id = p.agreement_id"
+        "FROM parties p JOIN agreements a ON a.agreement_id = p.agreement_id ORDER BY 1, 2, 3"
     )
     con.execute(
         "INSERT INTO dyad_index (iso3_a, iso3_b, signed_on, agreement_id) "
         "SELECT p1.country_iso3, p2.country_iso3, a.signed_on, a.agreement_id FROM parties p1 "
         "JOIN parties p2 ON p2.agreement_id = p1.agreement_id AND p1.country_iso3 < p2.country_iso3 "
-        "JOIN agreements a ON a.agreement_id = p1.agreement_id"
+        "JOIN agreements a ON a.agreement_id = p1.agreement_id ORDER BY 1, 2, 3, 4"
     )
-    docs = _documents(frames)
-    _insert(con, "agreement_docs", docs.drop("csv_record"))
     con.execute("CREATE TABLE agreement_csv (agreement_id VARCHAR NOT NULL PRIMARY KEY, csv_record VARCHAR NOT NULL)")
-    _insert(con, "agreement_csv", docs.select("agreement_id", "csv_record"))
+    for rows in _documents(frames):
+        con.executemany("INSERT INTO agreement_docs (agreement_id, list_json, detail_json) VALUES (?, ?, ?)",
+                        [r[:3] for r in rows])
+        con.executemany("INSERT INTO agreement_csv (agreement_id, csv_record) VALUES (?, ?)", [(r[0], r[3]) for r in rows])
+    # External content: the index reads agreement_id, title and summary from agreements (by rowid) instead of
+    # keeping its own copy of them. The rowids stay as loaded: the build is never VACUUMed after this.
     con.execute(
-        "CREATE VIRTUAL TABLE agreements_fts USING fts5(agreement_id UNINDEXED, title, summary, "
+        "CREATE VIRTUAL TABLE agreements_fts USING fts5(agreement_id UNINDEXED, title, summary, content = 'agreements', "
         "tokenize = 'unicode61 remove_diacritics 2')"
     )
-    con.execute("INSERT INTO agreements_fts (agreement_id, title, summary) SELECT agreement_id, title, summary FROM agreements")
+    con.execute("INSERT INTO agreements_fts (rowid, agreement_id, title, summary) "
+                "SELECT rowid, agreement_id, title, summary FROM agreements")
+    con.execute("INSERT INTO agreements_fts (agreements_fts) VALUES ('optimize')")
     # Per-country summaries: counts, date span and partners with shared-agreement counts.
     partners: dict[str, dict[str, int]] = {}
     for a, b, n in con.execute(
@@ -238,16 +256,31 @@ def _dyad_tables(con: sqlite3.Connection, pkg: Package) -> dict[str, pl.DataFram
     The same frames then write the export files, so the API's rows are the files' rows.
     """
     from .dyad_store import store
-    from .export_columns import RULE_UNTIL_ENDED, RULES
-    from .export_tables import ExportOptions, build_frames
+    from .export_columns import RULES
+    from .export_tables import build_frames_for_rules
 
-    frames = build_frames(pkg)
-    years = {RULE_UNTIL_ENDED: frames["dyad_years"]}
-    for rule in RULES:
-        if rule not in years:
-            years[rule] = build_frames(pkg, ExportOptions(rule=rule))["dyad_years"]
+    frames, years = build_frames_for_rules(pkg, also=RULES)
     store(con, frames["dyads"], years)
     return frames
+
+
+def _create_tables(con: sqlite3.Connection) -> None:
+    """The tables of schema/tables.py, without their secondary indexes (see _create_indexes)."""
+    from sqlalchemy.dialects import sqlite
+    from sqlalchemy.schema import CreateTable
+
+    for table in metadata.sorted_tables:
+        con.execute(str(CreateTable(table).compile(dialect=sqlite.dialect())))
+
+
+def _create_indexes(con: sqlite3.Connection) -> None:
+    """The secondary indexes, made once the rows are in: one sort each, instead of an insert per row."""
+    from sqlalchemy.dialects import sqlite
+    from sqlalchemy.schema import CreateIndex
+
+    for table in metadata.sorted_tables:
+        for ix in sorted(table.indexes, key=lambda i: i.name or ""):
+            con.execute(str(CreateIndex(ix).compile(dialect=sqlite.dialect())))
 
 
 def build_package(root: Path, out: Path, progress: Progress = None, database_url: str | None = None) -> BuildResult:
@@ -264,18 +297,20 @@ def build_package(root: Path, out: Path, progress: Progress = None, database_url
         digest = content_hash(pkg)
         frames = read_frames(pkg)
         db = stage / DB_NAME
-        engine = create_engine(f"sqlite:///{db}")
-        metadata.create_all(engine)
-        engine.dispose()
         con = sqlite3.connect(db)
         con.execute("PRAGMA journal_mode = OFF")
         con.execute("PRAGMA synchronous = OFF")
+        con.execute("PRAGMA auto_vacuum = INCREMENTAL")  # so that pages freed while building can be given back
         with con:
+            _create_tables(con)
             counts = load_resources(con, frames, say)
             say("precomputing lookup tables, documents and the full-text index…")
             _derive(con, frames)
+            del frames  # the dyad tables and the exports read what they need themselves
             say("precomputing the dyad and dyad-year tables…")
             export_frames = _dyad_tables(con, pkg)
+            say("indexing…")
+            _create_indexes(con)
             meta = {
                 "name": pkg.name,
                 "title": pkg.descriptor.get("title", ""),
@@ -290,7 +325,10 @@ def build_package(root: Path, out: Path, progress: Progress = None, database_url
             con.executemany("INSERT INTO build_meta (key, value) VALUES (?, ?)", meta.items())
         say("analysing…")
         con.execute("ANALYZE")
-        con.execute("VACUUM")
+        # No VACUUM: every table and index was written once, in order, so the file is packed already (and a
+        # VACUUM may renumber the agreements' rowids, which the full-text index refers to). The pages that the
+        # full-text merge freed are given back.
+        con.execute("PRAGMA incremental_vacuum")
         con.close()
         (stage / "manifest.json").write_bytes(
             orjson.dumps({k: v for k, v in meta.items() if k != "datapackage"} | {"counts": counts}, option=orjson.OPT_INDENT_2)

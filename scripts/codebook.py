@@ -13,7 +13,6 @@ same bytes and `dca codebook --check` (and a test) can tell a stale codebook.
 """
 from __future__ import annotations
 
-import csv
 import html
 import os
 import re
@@ -21,6 +20,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import polars as pl
 import yaml
 
 from schema.tableschema import Field, Package, Resource, load_package
@@ -29,7 +29,6 @@ from . import figures
 from .export_columns import (ALL_EXPORTS, EXPORTS, FULL_PANEL_FORMATS, PRIMARY_KEYS, RULES, SORT_ORDER, TITLES,
                              dyad_year_rules, one_row_per)
 
-csv.field_size_limit(16 * 1024 * 1024)
 
 MD = "codebook.md"
 HTML = "codebook.html"
@@ -46,9 +45,25 @@ class CodebookError(Exception):
 
 # --- helpers -----------------------------------------------------------------
 
-def _read(pkg: Package, r: Resource) -> list[dict[str, str]]:
-    with open(pkg.root / r.path, encoding="utf-8", newline="") as fh:
-        return list(csv.DictReader(fh))
+def _read(pkg: Package, r: Resource) -> pl.DataFrame:
+    """A resource as text columns, empty cells as "" (as csv.DictReader gives them), read by polars."""
+    df = pl.read_csv(pkg.root / r.path, infer_schema=False, encoding="utf8")
+    return df.with_columns(pl.all().fill_null(""))
+
+
+class _Rows(dict):
+    """Each resource's rows as dicts, made only for the resources a section loops over."""
+
+    def __init__(self, frames: dict[str, pl.DataFrame]):
+        super().__init__()
+        self.frames = frames
+
+    def __missing__(self, name: str) -> list[dict[str, str]]:
+        rows = self[name] = self.frames[name].to_dicts()
+        return rows
+
+    def get(self, name, default=None):  # type: ignore[override]
+        return self[name] if name in self.frames else default
 
 
 def _cell(text: Any) -> str:
@@ -139,7 +154,8 @@ def _changelog(root: Path) -> str | None:
 class _Data:
     def __init__(self, pkg: Package):
         self.pkg = pkg
-        self.rows = {r.name: _read(pkg, r) for r in pkg.resources}
+        self.frames = {r.name: _read(pkg, r) for r in pkg.resources}
+        self.rows = _Rows(self.frames)
         self.countries = {c["iso3"]: c for c in self.rows.get("countries", [])}
         self.parties: dict[str, list[str]] = {}
         for p in self.rows.get("parties", []):
@@ -219,7 +235,7 @@ def _files_section(data: _Data) -> list[str]:
     rows = []
     for r in pkg.resources:
         rows.append([f"[`{r.name}`](#{slug(f'{r.title} ({r.name})')})", f"`{r.path}`", r.description,
-                     len(data.rows[r.name]), ", ".join(f"`{k}`" for k in r.primary_key)])
+                     data.frames[r.name].height, ", ".join(f"`{k}`" for k in r.primary_key)])
     return [
         "## Files",
         "",
@@ -313,7 +329,7 @@ def _coverage_section(data: _Data) -> list[str]:
     used = [r for r in regions if per_region[r]]
     year_rows = [[y, per_year[y]["_total"], *[per_year[y][r] or "" for r in used]] for y in sorted(per_year)]
     region_rows = [[r, per_region[r], _pct(per_region[r], total), len(countries_in_region.get(r, ()))] for r in used]
-    counts = ", ".join(f"{len(data.rows[r.name])} {r.name.replace('_', ' ')}" for r in pkg.resources)
+    counts = ", ".join(f"{data.frames[r.name].height} {r.name.replace('_', ' ')}" for r in pkg.resources)
     years = f"{min(per_year)}-{max(per_year)}" if per_year else "none"
     return [
         "## Coverage",
@@ -352,8 +368,8 @@ def _coverage_section(data: _Data) -> list[str]:
 
 def _resource_section(data: _Data, r: Resource) -> list[str]:
     pkg = data.pkg
-    rows = data.rows[r.name]
-    n = len(rows)
+    frame = data.frames[r.name]
+    n = frame.height
     out = [f"### {r.title} ({r.name})", "", r.description, ""]
     schema_desc = ""
     if r.schema_path:
@@ -374,7 +390,7 @@ def _resource_section(data: _Data, r: Resource) -> list[str]:
     out += facts + [""]
     table = []
     for i, f in enumerate(r.fields, start=1):
-        filled = sum(1 for row in rows if (row.get(f.name) or "") != "")
+        filled = int((frame[f.name] != "").sum()) if f.name in frame.columns else 0
         table.append([i, f"`{f.name}`", f.type, "yes" if f.required else "", f.title, _lead(f), _constraints(f),
                       f"{_pct(filled, n)} ({filled})"])
     out += [_table(["#", "field", "type", "required", "title", "description", "constraints", "non-empty"], table,
@@ -383,7 +399,7 @@ def _resource_section(data: _Data, r: Resource) -> list[str]:
         if not f.enum:
             continue
         defs, source = _definitions(pkg, r, f)
-        counts = Counter(row.get(f.name) or "" for row in rows)
+        counts = Counter(dict(frame[f.name].value_counts().iter_rows())) if f.name in frame.columns else Counter({"": n})
         out += [f"#### Vocabulary: {r.name}.{f.name}", ""]
         if source:
             out += [f"The codes and definitions of `{source}`.", ""]

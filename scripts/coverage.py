@@ -27,10 +27,9 @@ def coverage_markdown(root: Path) -> str:
     equipment, sources = read("equipment"), read("sources")
     years = agreements.get_column("signed_on").str.slice(0, 4).cast(pl.Int32)
     region = dict(zip(countries["iso3"], countries["region"].fill_null("no UN region")))
-    region_counts: Counter[str] = Counter()
-    for _, grp in parties.group_by("agreement_id"):
-        for r in {region.get(c, "no UN region") for c in grp["country_iso3"]}:
-            region_counts[r] += 1
+    # an agreement counts once in each region of its parties: distinct (agreement, region) pairs, counted
+    regions = parties.select("agreement_id", r=pl.col("country_iso3").replace_strict(region, default="no UN region"))
+    region_counts: Counter[str] = Counter(dict(regions.unique().group_by("r").len().iter_rows()))
     types = Counter(agreements["agreement_type"])
     statuses = Counter(agreements["status"])
     n_countries = parties["country_iso3"].n_unique()

@@ -33,7 +33,7 @@ from schema.tableschema import Package, load_package
 from .atomic import TMP_PREFIX, clear_debris, replace_dir
 from .export_columns import ALL_EXPORTS, EXPORTS, FULL_PANEL_FORMATS, PRIMARY_KEYS, TITLES, Column, one_row_per
 from .export_tables import ExportError, ExportOptions, agreement_span, build_frames, coverage_year, read_rows
-from .stata import StataError, stata_bytes
+from .stata import StataError, stata_frame_bytes
 
 __all__ = ["ExportError", "ExportOptions", "agreement_span", "build_frames", "build_tables", "render_exports",
            "write_exports", "export_package", "table_schema"]
@@ -75,10 +75,9 @@ def _parquet_bytes(name: str, columns: list[Column], df: pl.DataFrame, pkg: Pack
 
 
 def _stata_bytes(name: str, version: str, columns: list[Column], df: pl.DataFrame, pkg: Package | None = None) -> bytes:
-    spec = [{"name": c.name, "type": c.type, "title": c.title, "vocabulary": c.vocabulary(pkg),
-             "max_bytes": (df[c.name].str.len_bytes().max() or 0) if c.type == "string" else None} for c in columns]
+    spec = [{"name": c.name, "type": c.type, "title": c.title, "vocabulary": c.vocabulary(pkg)} for c in columns]
     try:
-        return stata_bytes(f"DCA {name} v{version}", spec, {c.name: df[c.name].to_list() for c in columns})
+        return stata_frame_bytes(f"DCA {name} v{version}", spec, df)
     except StataError as e:
         raise ExportError(str(e)) from None
 

@@ -159,6 +159,13 @@ def frame(name: str, rows: list[dict[str, Any]]) -> pl.DataFrame:
 
 def build_frames(pkg: Package, options: ExportOptions = ExportOptions()) -> dict[str, pl.DataFrame]:
     """Every export table as a DataFrame, sorted: the five of every build, and the full panel when asked."""
+    return build_frames_for_rules(pkg, options)[0]
+
+
+def build_frames_for_rules(pkg: Package, options: ExportOptions = ExportOptions(),
+                           also: tuple[str, ...] = ()) -> tuple[dict[str, pl.DataFrame], dict[str, pl.DataFrame]]:
+    """build_frames, and the dyad_years table under each rule of `also` too (keyed by rule, options.rule's
+    included): one pass over the package, since only the agreements' spans differ between the rules."""
     countries = {c["iso3"]: c for c in read_rows(pkg, "countries")}
     agreements = sorted(read_rows(pkg, "agreements"), key=lambda a: a["agreement_id"])
     by_agreement: dict[str, dict[str, list[dict]]] = {}
@@ -179,7 +186,9 @@ def build_frames(pkg: Package, options: ExportOptions = ExportOptions()) -> dict
     flat = []
     party_ids: list[str] = []
     party_iso3: list[str] = []
-    spans: dict[str, list] = {k: [] for k in ("agreement_id", "start", "in_force_from", "last_attested", "end")}
+    rules = [options.rule] + [r for r in also if r != options.rule]
+    spans: dict[str, dict[str, list]] = {
+        rule: {k: [] for k in ("agreement_id", "start", "in_force_from", "last_attested", "end")} for rule in rules}
     for a in agreements:
         aid = a["agreement_id"]
         rel = by_agreement.get(aid, {})
@@ -188,7 +197,8 @@ def build_frames(pkg: Package, options: ExportOptions = ExportOptions()) -> dict
         sources = sorted(rel.get("sources", []), key=lambda s: _natural(s["source_id"]))
         y, m, d = _parts(a["signed_on"])
         venue = a["venue_country_iso3"]
-        span = agreement_span(a, rel.get("status_history", []), options.rule, last_year)
+        history = rel.get("status_history", [])
+        span = agreement_span(a, history, options.rule, last_year)
         items = []
         for e in equipment:
             qty = f", quantity {e['quantity']}" if e.get("quantity") else ""
@@ -233,11 +243,14 @@ def build_frames(pkg: Package, options: ExportOptions = ExportOptions()) -> dict
         })
         party_ids += [aid] * len(parties)
         party_iso3 += parties
-        if span:
-            for k, v in (("agreement_id", aid), ("start", span.start), ("in_force_from", span.in_force_from),
-                         ("last_attested", span.last_attested), ("end", span.end)):
-                spans[k].append(v)
+        for rule in rules:
+            sp = span if rule == options.rule else agreement_span(a, history, rule, last_year)
+            if sp:
+                for k, v in (("agreement_id", aid), ("start", sp.start), ("in_force_from", sp.in_force_from),
+                             ("last_attested", sp.last_attested), ("end", sp.end)):
+                    spans[rule][k].append(v)
     flat_df = frame("agreements_flat", flat)
+    del flat, agreements, by_agreement  # the rows as Python objects: the frames below no longer need them
     codes = pl.DataFrame(
         {"iso3": list(cow_of), "cow_code": [c for c, _ in cow_of.values()], "cow_abbr": [ab for _, ab in cow_of.values()]},
         schema={"iso3": pl.Utf8, "cow_code": pl.Int64, "cow_abbr": pl.Utf8},
@@ -257,14 +270,15 @@ def build_frames(pkg: Package, options: ExportOptions = ExportOptions()) -> dict
         "dyads": _ordered(_undirected_ccodes(dyads), "dyads"),
         "directed_dyads": _ordered(_directed(dyads, ["agreement_id", "iso3_a", "iso3_b"]), "directed_dyads"),
     }
-    dyad_years = _dyad_years(pairs, pl.DataFrame(spans, schema={"agreement_id": pl.Utf8, "start": pl.Int64,
-                             "in_force_from": pl.Int64, "last_attested": pl.Int64, "end": pl.Int64}), options)
-    dyad_years = _undirected_ccodes(dyad_years)
-    out["dyad_years"] = _ordered(dyad_years, "dyad_years")
-    out["directed_dyad_years"] = _ordered(_directed(dyad_years, ["iso3_a", "iso3_b", "year"]), "directed_dyad_years")
+    span_schema = {"agreement_id": pl.Utf8, "start": pl.Int64, "in_force_from": pl.Int64, "last_attested": pl.Int64,
+                   "end": pl.Int64}
+    by_rule = {rule: _ordered(_undirected_ccodes(_dyad_years(pairs, pl.DataFrame(spans[rule], schema=span_schema), options)),
+                              "dyad_years") for rule in rules}
+    out["dyad_years"] = by_rule[options.rule]
+    out["directed_dyad_years"] = _ordered(_directed(out["dyad_years"], ["iso3_a", "iso3_b", "year"]), "directed_dyad_years")
     if options.full_panel:
         out["dyad_years_full"] = _full_panel(out["dyad_years"], codes, options, last_year)
-    return out
+    return out, by_rule
 
 
 def _with_sides(pairs: pl.DataFrame, codes: pl.DataFrame) -> pl.DataFrame:

@@ -452,27 +452,60 @@ def test_long_text_goes_to_strl(tmp_path):
     assert df.loc[df.agreement_id == F, "notes"].item() == long_note
 
 
-def test_fast_strl_writer_gives_the_bytes_pandas_gives(tmp_path):
-    """scripts/stata.py replaces pandas' strL table builder for speed; the file must not change."""
+def _pandas_dta(columns, values, strl):
+    """The reference: pandas' own Stata writer on the frame the exports define (scripts/stata.py's rules)."""
     from pandas.io.stata import StataWriterUTF8
 
-    from scripts.stata import STATA_TIME_STAMP, _writer_class
+    from scripts.stata import STATA_TIME_STAMP
 
-    df = pd.DataFrame({"a": pd.Series(["x" * 3000, "", "y" * 2100, "x" * 3000], dtype=object),
-                       "b": pd.Series(["short", "x" * 3000, "", "z" * 2500], dtype=object),
-                       "n": pd.array([1, None, 3, 4], dtype="Int64"),
-                       "s": pd.Series(["Ä", "", "abc", "Tschüss"], dtype=object),
-                       "c": pd.array([1, 2, None, 1], dtype="Int64"),
-                       "d": pd.to_datetime(pd.Series(["2002-03-04", None, "1999-12-31", "2024-02-29"]))})
-    outputs = []
-    for cls in (StataWriterUTF8, _writer_class()):
-        buf = io.BytesIO()
-        cls(buf, df.copy(), write_index=False, time_stamp=STATA_TIME_STAMP, convert_strl=["a", "b"], version=118,
-            convert_dates={"d": "td"}, variable_labels={"s": "Text"}, value_labels={"c": {1: "One", 2: "Two"}}).write_file()
-        outputs.append(buf.getvalue())
-    assert outputs[0] == outputs[1]
-    back = pd.read_stata(io.BytesIO(outputs[1]))
-    assert back.a.tolist() == df.a.tolist() and back.b.tolist() == df.b.tolist()
+    data, labels = {}, {}
+    for c in columns:
+        vals, vocab = values[c["name"]], c.get("vocabulary") or []
+        if c["type"] == "string" and vocab:
+            number = {code: i for i, (code, _) in enumerate(vocab, start=1)}
+            data[c["name"]] = pd.array([None if v is None else number[v] for v in vals], dtype="Int64")
+            labels[c["name"]] = {i: label for i, (_, label) in enumerate(vocab, start=1)}
+        elif c["type"] == "integer":
+            data[c["name"]] = pd.array(vals, dtype="Int64")
+            if vocab:
+                labels[c["name"]] = {int(code): label for code, label in vocab}
+        elif c["type"] == "date":
+            data[c["name"]] = pd.to_datetime(pd.Series(vals, dtype=object), format="%Y-%m-%d")
+        else:
+            data[c["name"]] = pd.Series(["" if v is None else v for v in vals], dtype=object)
+    buf = io.BytesIO()
+    StataWriterUTF8(buf, pd.DataFrame(data, columns=[c["name"] for c in columns]), write_index=False,
+                    time_stamp=STATA_TIME_STAMP, data_label="DCA test", convert_strl=strl, version=118,
+                    convert_dates={c["name"]: "td" for c in columns if c["type"] == "date"},
+                    variable_labels={c["name"]: c["title"] for c in columns}, value_labels=labels or None).write_file()
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("rows", [4, 0])
+def test_stata_writer_gives_the_bytes_pandas_gives(rows):
+    """scripts/stata.py writes .dta files with numpy instead of pandas, for speed; the file must not change."""
+    from scripts.stata import stata_bytes
+
+    columns = [
+        {"name": "a", "type": "string", "title": "Long text"},
+        {"name": "b", "type": "string", "title": "Long text too"},
+        {"name": "n", "type": "integer", "title": "Number"},
+        {"name": "s", "type": "string", "title": "Text"},
+        {"name": "c", "type": "integer", "title": "Coded", "vocabulary": [(0, "No"), (1, "Yes"), (2, "Two")]},
+        {"name": "k", "type": "string", "title": "Coded text", "vocabulary": [("x", "Ex"), ("y", "Why")]},
+        {"name": "d", "type": "date", "title": "Date"},
+        {"name": "big", "type": "integer", "title": "Beyond int32"},
+    ]
+    values = {"a": ["x" * 3000, None, "y" * 2100, "x" * 3000], "b": ["short", "x" * 3000, "", "z" * 2500],
+              "n": [1, None, -3, 4], "s": ["Ä", None, "abc", "Tschüss"], "c": [1, 2, None, 0],
+              "k": ["y", None, "x", "y"], "d": ["2002-03-04", None, "1959-12-31", "2024-02-29"],
+              "big": [1, 2 ** 40, None, -5]}
+    values = {k: v[:rows] for k, v in values.items()}
+    strl = ["a", "b"] if rows else []
+    assert stata_bytes("DCA test", columns, values) == _pandas_dta(columns, values, strl)
+    if rows:
+        back = pd.read_stata(io.BytesIO(stata_bytes("DCA test", columns, values)))
+        assert back.a.tolist() == ["x" * 3000, "", "y" * 2100, "x" * 3000] and back.s.tolist() == ["Ä", "", "abc", "Tschüss"]
 
 
 # --- the exports data package --------------------------------------------------------------
