@@ -264,8 +264,9 @@ def _dyad_tables(con: sqlite3.Connection, pkg: Package) -> dict[str, pl.DataFram
     return frames
 
 
-def _create_tables(con: sqlite3.Connection) -> None:
-    """The tables of schema/tables.py, without their secondary indexes (see _create_indexes)."""
+def create_tables(con: sqlite3.Connection) -> None:
+    """The tables of schema/tables.py, without their secondary indexes (see _create_indexes): the build's
+    database, and the in-memory one the codebook's figures are counted in (scripts/figures.py)."""
     from sqlalchemy.dialects import sqlite
     from sqlalchemy.schema import CreateTable
 
@@ -302,7 +303,7 @@ def build_package(root: Path, out: Path, progress: Progress = None, database_url
         con.execute("PRAGMA synchronous = OFF")
         con.execute("PRAGMA auto_vacuum = INCREMENTAL")  # so that pages freed while building can be given back
         with con:
-            _create_tables(con)
+            create_tables(con)
             counts = load_resources(con, frames, say)
             say("precomputing lookup tables, documents and the full-text index…")
             _derive(con, frames)

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import sqlite3
 
-from sqlalchemy import create_engine
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 
 from api.db import Compiled
@@ -24,9 +23,8 @@ from api.queries import AgreementFilter, country_names
 from api.web import charts, data
 from api.web.data import Stats
 from schema.tableschema import Package
-from schema.tables import metadata
 
-from .build import load_resources, read_frames
+from .build import create_tables, load_resources, read_frames
 
 FIGURE_WIDTH = 720
 COUNTRY_FIGURE_WIDTH = 600
@@ -36,8 +34,7 @@ def package_stats(pkg: Package, *, top: int) -> Stats:
     """The numbers of the front page's charts, for every agreement of the package."""
     con = sqlite3.connect(":memory:")
     try:
-        engine = create_engine("sqlite://", creator=lambda: con)
-        metadata.create_all(engine)
+        create_tables(con)
         with con:
             load_resources(con, read_frames(pkg))
         dialect = sqlite_dialect.dialect(paramstyle="qmark")

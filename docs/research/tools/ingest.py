@@ -11,6 +11,7 @@ sys.path.insert(0, str(ROOT))
 import polars as pl  # noqa: E402
 
 from schema.tableschema import load_package  # noqa: E402
+from schema.rules import NOT_A_DUPLICATE  # noqa: E402  (the phrase the duplicate rule looks for)
 from scripts.add import _as_dicts, _current, validate_candidate  # noqa: E402
 from scripts.canonical import canonical_bytes  # noqa: E402
 from scripts.country_names import CountryIndex  # noqa: E402
@@ -51,7 +52,7 @@ for f in files:
         signed = {a["agreement_id"]: a["signed_on"] for a in agreements}
         same_day = all(signed.get(d) == plan.agreement["signed_on"] for d, _ in dups)
         what = "the same parties and date" if same_day else "the same parties, signed at another date"
-        append_note(plan, f"Not a duplicate of {', '.join(d for d, _ in dups)}: a separate instrument with {what}.")
+        append_note(plan, f"{NOT_A_DUPLICATE} {', '.join(d for d, _ in dups)}: a separate instrument with {what}.")
         print(f"SIBL {f}: {plan.agreement_id} beside {[d for d, _ in dups]}")
     elif dups:
         print(f"DUP  {f}: {plan.agreement_id} looks like {dups}")
