@@ -17,7 +17,7 @@ its canned query and ``sqlite3 -csv`` running the same query, and the API server
 memory while it streams the whole table. Prints Markdown tables; raw figures go to --out.
 
 With ``--pg URL`` (or ``--pg auto``: a throwaway server started and stopped here, see
-``pg.py``) the API is measured on PostgreSQL instead, as one process and as ``--replicas``
+``pgserver.py``) the API is measured on PostgreSQL instead, as one process and as ``--replicas``
 processes on one port (``dca serve --workers``), interleaved; the build is loaded into
 it first (``scripts.pgload.load_postgres``) unless it holds that build already, and the
 PostgreSQL server's own CPU per request is reported beside the API's.
@@ -255,7 +255,7 @@ class Server:
 
 
 def run_wrk(server: Server, paths: Path, conc: int, duration: int, timeout: int, pg_pid: int | None = None) -> dict:
-    from bench.http.pg import cpu_seconds as pg_cpu
+    from pgserver import cpu_seconds as pg_cpu
 
     p0 = pg_cpu(pg_pid)
     c0 = cpu_seconds(server.proc.pid)
@@ -393,12 +393,12 @@ def main(argv: list[str] | None = None) -> int:
     pg_server = None
     pg_load_s = None
     if args.pg:
-        from bench.http import pg as pgbench
+        import pgserver  # bench/http/pgserver.py, beside this script
 
-        pg_server = pgbench.PgServer(args.pg, args.work / "pg.state")
+        pg_server = pgserver.PgServer(args.pg, args.work / "pg.state")
         args.pg_url = pg_server.url
         try:
-            pg_load_s = pgbench.ensure_loaded(pg_server.url, db, lambda m: print(m, file=sys.stderr))
+            pg_load_s = pgserver.ensure_loaded(pg_server.url, db, lambda m: print(m, file=sys.stderr))
         except BaseException:
             pg_server.stop()
             raise
