@@ -182,16 +182,19 @@ async def _pull(source: Callable[[], Iterator[list[tuple]]], encode: Callable[[l
                 fmt: str) -> AsyncIterator[bytes]:
     it: Iterator[list[tuple]] | None = None
     sent = 0
+    live = False  # ``it`` is suspended mid-way (holds its connection): only then is there anything to close
 
     def step() -> bytes | None:
-        nonlocal it, sent
+        nonlocal it, sent, live
         if it is None:
             it = source()
         for rows in it:
+            live = True
             sent += len(rows)
             data = encode(rows)
             if data:
                 return data
+        live = False
         return None
 
     try:
@@ -216,7 +219,7 @@ async def _pull(source: Callable[[], Iterator[list[tuple]]], encode: Callable[[l
         if tail:
             yield tail
     finally:
-        close = getattr(it, "close", None) if it is not None else None
+        close = getattr(it, "close", None) if live else None
         if close is not None:
             if inline:
                 close()
