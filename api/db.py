@@ -175,7 +175,7 @@ def stream_slot_count(settings: Settings) -> int:
 
     PostgreSQL: ``db_streams`` (each holds a server-side cursor in a transaction, a
     connection of the server's ``max_connections``). SQLite: whatever the pool holds
-    beyond the worker threads (connections are cheap there; at least 80 by default,
+    beyond the worker threads (connections are cheap there; 86 with the defaults,
     so the benchmark's 32 concurrent streams never queue).
     """
     if settings.database_url:
