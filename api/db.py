@@ -154,6 +154,35 @@ def _expected_schema_version() -> str:
     return SCHEMA_VERSION
 
 
+SQLITE_POOL_OVERFLOW = 64
+
+
+def _sqlite_pool_size(settings: Settings) -> int:
+    # Streams hold a connection while the client reads; keep enough open that
+    # concurrent exports reuse connections instead of opening new ones.
+    return max(32, settings.db_threads + 2)
+
+
+def pool_budget(settings: Settings) -> int:
+    """Connections the pool can hand out without waiting: worker threads + stream slots."""
+    if settings.database_url:
+        return settings.db_threads + settings.db_streams
+    return _sqlite_pool_size(settings) + SQLITE_POOL_OVERFLOW
+
+
+def stream_slot_count(settings: Settings) -> int:
+    """How many streamed responses may hold a database connection at once.
+
+    PostgreSQL: ``db_streams`` (each holds a server-side cursor in a transaction, a
+    connection of the server's ``max_connections``). SQLite: whatever the pool holds
+    beyond the worker threads (connections are cheap there; 86 with the defaults,
+    so the benchmark's 32 concurrent streams never queue).
+    """
+    if settings.database_url:
+        return settings.db_streams
+    return pool_budget(settings) - settings.db_threads - 2
+
+
 def make_engine(settings: Settings, path: Path | None = None) -> Engine:
     if settings.database_url:
         url = normalise_database_url(settings.database_url)
@@ -162,7 +191,11 @@ def make_engine(settings: Settings, path: Path | None = None) -> Engine:
         schema = settings.pg_schema
         engine = create_engine(
             url,
-            pool_size=settings.db_threads,
+            # One connection per worker thread plus one per stream slot (see
+            # ``Database.stream_slots``): a thread never waits for a connection that only
+            # a stream, itself waiting for a thread, could give back. The overflow is
+            # for the odd caller outside both (the new-build watcher, start-up checks).
+            pool_size=pool_budget(settings),
             max_overflow=4,
             pool_pre_ping=True,
             isolation_level="AUTOCOMMIT",
@@ -174,10 +207,8 @@ def make_engine(settings: Settings, path: Path | None = None) -> Engine:
         "sqlite://",
         creator=lambda: _sqlite_connect(path),
         poolclass=QueuePool,
-        # Streams hold a connection while the client reads; keep enough open that
-        # concurrent exports reuse connections instead of opening new ones.
-        pool_size=max(32, settings.db_threads + 2),
-        max_overflow=64,
+        pool_size=_sqlite_pool_size(settings),
+        max_overflow=SQLITE_POOL_OVERFLOW,
         pool_reset_on_return=None,  # read-only connections: nothing to roll back
     )
 
@@ -215,6 +246,14 @@ class Database:
         self._compiled: dict[Any, Compiled] = {}
         self._lock = threading.Lock()
         self.limiter = anyio.CapacityLimiter(settings.db_threads)
+        # A stream takes a slot on the event loop before its first rows and gives it back
+        # after its connection is back in the pool. Without it, more concurrent streams
+        # than connections deadlock: the streams holding connections wait for a worker
+        # thread while every worker thread waits in the pool for a connection
+        # (py-spy: all threads in QueuePool._do_get) until the pool's 30 s timeout breaks
+        # them off. With it, threads + slots <= pool size, so a thread never waits on
+        # the pool, and extra streams wait without holding a thread or a connection.
+        self.stream_slots = anyio.CapacityLimiter(stream_slot_count(settings))
         self.info: BuildInfo | None = None
         self._loop_con: sqlite3.Connection | None = None
 
@@ -268,7 +307,10 @@ class Database:
     def stream(self, c: Compiled, params: dict[str, Any] | None, chunk: int = 2000) -> Iterator[list[tuple]]:
         """Rows in chunks, holding one connection; memory stays constant whatever the size.
 
-        A synchronous generator: call ``next`` on it in a worker thread.
+        A synchronous generator: call ``next`` on it in a worker thread (or, for an inline
+        SQLite stream, on the event loop), and only while holding one of
+        ``stream_slots`` (``streaming.stream_chunks`` does both), so that the pool always
+        has a connection for it.
         """
         conn = self.engine.raw_connection()
         try:

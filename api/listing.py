@@ -219,14 +219,14 @@ async def respond(
 
             last = b"]," + orjson.dumps({"count": n, "total": total, "limit": "all", "next_cursor": None,
                                          "links": {"self": self_url, "first": first_url, "next": None}})[1:]
-            return BodyStream(stream_chunks(source, first, encode, db.limiter, inline=here, last=last, fmt=fmt),
+            return BodyStream(stream_chunks(source, first, encode, db.limiter, inline=here, last=last, fmt=fmt, slots=db.stream_slots),
                               media_type=JSON, headers=headers)
         else:
             first = b""
             encode = lambda rows: b"".join(item_bytes(r) + b"\n" for r in rows)  # noqa: E731
             media = NDJSON
         headers["Content-Disposition"] = f'attachment; filename="{_filename(state, kind.name, fmt)}"'
-        return BodyStream(stream_chunks(source, first, encode, db.limiter, inline=here, fmt=fmt), media_type=media,
+        return BodyStream(stream_chunks(source, first, encode, db.limiter, inline=here, fmt=fmt, slots=db.stream_slots), media_type=media,
                           headers=headers)
 
     q["limit"] = limit + 1

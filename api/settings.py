@@ -55,6 +55,10 @@ class Settings:
     max_age: int = 300
     # Threads running database work (SQLite releases the GIL while it reads).
     db_threads: int = 8
+    # Streamed responses (limit=all) that may hold a PostgreSQL connection at once; more
+    # wait for a free one (see api.db.Database.stream_slots). The pool holds
+    # db_threads + db_streams connections per server process.
+    db_streams: int = 8
     # Seconds between checks for a new build (0: never; serve what was open at start-up).
     watch_interval: float = 5.0
     # Run bounded index lookups on SQLite on the event loop (faster than a thread hop).

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+from contextlib import aclosing, nullcontext
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from typing import Any
 
@@ -147,7 +148,7 @@ def broken_marker(fmt: str, rows_sent: int, reason: str) -> bytes:
 async def stream_chunks(source: Callable[[], Iterator[list[tuple]]], first: bytes,
                         encode: Callable[[list[tuple]], bytes], limiter: anyio.CapacityLimiter,
                         inline: bool = False, last: bytes | Callable[[], bytes] = b"",
-                        fmt: str = "csv") -> AsyncIterator[bytes]:
+                        fmt: str = "csv", slots: anyio.CapacityLimiter | None = None) -> AsyncIterator[bytes]:
     """``first``, then each chunk of rows from ``source()``, encoded, then ``last``.
 
     The rows are pulled in a worker thread, or, with ``inline`` (an index range scan on
@@ -155,24 +156,45 @@ async def stream_chunks(source: Callable[[], Iterator[list[tuple]]], first: byte
     checkpoint between chunks so that other requests interleave: under concurrency
     that costs a quarter of the CPU of many threads contending for the GIL.
 
+    ``source()`` holds a pooled connection from its first chunk to its end, across
+    thread hops; ``slots`` (the database's ``stream_slots``) bounds how many do at once,
+    taken here on the event loop before ``source()`` is called and given back after the
+    connection is. Streams beyond it wait here, holding neither a worker thread nor a
+    connection (waiting in a thread for the pool instead deadlocks: see
+    ``api.db.Database``). A stream ended early (client gone) closes its cursor in a
+    worker thread too: on PostgreSQL that is a round trip, not for the event loop.
+
     If the database fails part-way (the status line and headers are long gone), the
     body ends with ``broken_marker`` and the stream raises StreamBroken, so that the
     server aborts the response instead of ending it as if it were complete.
     """
     if first:
         yield first
+    # aclosing: a stream closed early closes its cursor before its slot is given back.
+    async with slots if slots is not None else nullcontext():
+        async with aclosing(_pull(source, encode, limiter, inline, last, fmt)) as pull:
+            async for data in pull:
+                yield data
+
+
+async def _pull(source: Callable[[], Iterator[list[tuple]]], encode: Callable[[list[tuple]], bytes],
+                limiter: anyio.CapacityLimiter, inline: bool, last: bytes | Callable[[], bytes],
+                fmt: str) -> AsyncIterator[bytes]:
     it: Iterator[list[tuple]] | None = None
     sent = 0
+    live = False  # ``it`` is suspended mid-way (holds its connection): only then is there anything to close
 
     def step() -> bytes | None:
-        nonlocal it, sent
+        nonlocal it, sent, live
         if it is None:
             it = source()
         for rows in it:
+            live = True
             sent += len(rows)
             data = encode(rows)
             if data:
                 return data
+        live = False
         return None
 
     try:
@@ -197,10 +219,13 @@ async def stream_chunks(source: Callable[[], Iterator[list[tuple]]], first: byte
         if tail:
             yield tail
     finally:
-        if it is not None:
-            close = getattr(it, "close", None)
-            if close:
+        close = getattr(it, "close", None) if live else None
+        if close is not None:
+            if inline:
                 close()
+            else:
+                with anyio.CancelScope(shield=True):  # the client may be gone: finish anyway
+                    await anyio.to_thread.run_sync(close, limiter=limiter)
 
 
 def json_bytes(obj: Any) -> bytes:

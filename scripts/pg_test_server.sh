@@ -12,7 +12,9 @@
 # The server runs as an unprivileged user (PostgreSQL refuses to run as root): `postgres`
 # if it exists, else a `dca-pg` system user is created. Data directory and Unix socket
 # live in a fresh temporary directory; it listens on 127.0.0.1 on a free port only,
-# with trust authentication (local and throwaway). PostgreSQL is installed with
+# with trust authentication (local and throwaway), and without durability (no fsync; with
+# wal_level=minimal, scripts/pgload.py's tables, created in the loading transaction, are
+# written without WAL: a 100k build loads faster). PostgreSQL is installed with
 # apt-get when initdb/pg_ctl are not found.
 set -euo pipefail
 STATE=${PG_TEST_STATE:-${TMPDIR:-/tmp}/dca-pg-test.state}
@@ -69,7 +71,7 @@ start() {
     || { cat "$dir/initdb.log" >&2; exit 1; }
   port=$(free_port)
   run_as "$user" "$pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-    -o "-p $port -k $dir/socket -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
+    -o "-p $port -k $dir/socket -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c wal_level=minimal -c max_wal_senders=0" \
     start >&2 || { cat "$dir/server.log" >&2; exit 1; }
   local createdb; createdb=$(find_bin createdb)
   run_as "$user" "$createdb" -h 127.0.0.1 -p "$port" -U postgres dca_test

@@ -16,9 +16,11 @@ filtered CSV (the USA's agreements, ~19,500 rows) against Datasette's table stre
 its canned query and ``sqlite3 -csv`` running the same query, and the API server's
 memory while it streams the whole table. Prints Markdown tables; raw figures go to --out.
 
-With ``--pg URL`` (a database loaded from the same build: ``scripts.pgload.load_postgres``)
-the API is measured on PostgreSQL instead, as one process and as ``--replicas``
-processes on one port (``dca serve --workers``), interleaved.
+With ``--pg URL`` (or ``--pg auto``: a throwaway server started and stopped here, see
+``pgserver.py``) the API is measured on PostgreSQL instead, as one process and as ``--replicas``
+processes on one port (``dca serve --workers``), interleaved; the build is loaded into
+it first (``scripts.pgload.load_postgres``) unless it holds that build already, and the
+PostgreSQL server's own CPU per request is reported beside the API's.
 """
 from __future__ import annotations
 
@@ -252,17 +254,22 @@ class Server:
         self.log.close()
 
 
-def run_wrk(server: Server, paths: Path, conc: int, duration: int, timeout: int) -> dict:
+def run_wrk(server: Server, paths: Path, conc: int, duration: int, timeout: int, pg_pid: int | None = None) -> dict:
+    from pgserver import cpu_seconds as pg_cpu
+
+    p0 = pg_cpu(pg_pid)
     c0 = cpu_seconds(server.proc.pid)
     out = subprocess.run(["wrk", "-t1", f"-c{conc}", f"-d{duration}s", f"--timeout", f"{timeout}s", "-s", str(HERE / "cycle.lua"),
                           server.url, "--", str(paths)], capture_output=True, text=True)
     c1 = cpu_seconds(server.proc.pid)
+    p1 = pg_cpu(pg_pid)
     line = [x for x in out.stdout.splitlines() if x.startswith("WRK ")]
     if not line:
         raise SystemExit(f"wrk failed: {out.stdout}\n{out.stderr}")
     r = json.loads(line[0][4:])
     r["rps"] = r["requests"] / r["seconds"] if r["seconds"] else 0.0
     r["cpu_ms_per_req"] = (c1 - c0) * 1000 / r["requests"] if r["requests"] else None
+    r["pg_cpu_ms_per_req"] = (p1 - p0) * 1000 / r["requests"] if r["requests"] and p0 is not None and p1 is not None else None
     r["mb_per_s"] = r["bytes"] / r["seconds"] / 1e6 if r["seconds"] else 0.0
     return r
 
@@ -359,8 +366,9 @@ def main(argv: list[str] | None = None) -> int:
                     help="also serve an earlier version of the API: a folder holding its api/ and scripts/ "
                          "(git archive REV api scripts | tar -x -C DIR), measured as 'before'")
     ap.add_argument("--pg", default=None, metavar="URL",
-                    help="PostgreSQL instead: serve this database (loaded from the same build) with 1 and with "
-                         "--replicas processes on one port, interleaved")
+                    help="PostgreSQL instead: serve this database (the build is loaded into it unless it holds it "
+                         "already; 'auto': start a throwaway server) with 1 and with --replicas processes on one "
+                         "port, interleaved")
     ap.add_argument("--replicas", type=int, default=2)
     args = ap.parse_args(argv)
 
@@ -382,7 +390,27 @@ def main(argv: list[str] | None = None) -> int:
 
     env = os.environ.copy()
     env.pop("DATABASE_URL", None)
-    servers = start_servers(args, dca, py, db, out, env)
+    pg_server = None
+    pg_load_s = None
+    if args.pg:
+        import pgserver  # bench/http/pgserver.py, beside this script
+
+        pg_server = pgserver.PgServer(args.pg, args.work / "pg.state")
+        args.pg_url = pg_server.url
+        try:
+            pg_load_s = pgserver.ensure_loaded(pg_server.url, db, lambda m: print(m, file=sys.stderr))
+        except BaseException:
+            pg_server.stop()
+            raise
+        if pg_load_s is not None:
+            print(f"  loaded into PostgreSQL in {pg_load_s:.0f} s (load average {os.getloadavg()[0]:.1f})", file=sys.stderr)
+    try:
+        servers = start_servers(args, dca, py, db, out, env)
+    except BaseException:
+        if pg_server:
+            pg_server.stop()
+        raise
+    pg_pid = pg_server.pid if pg_server else None
     results: list[dict] = []
     load = [os.getloadavg()]
     try:
@@ -397,11 +425,13 @@ def main(argv: list[str] | None = None) -> int:
                     order = names[k:] + names[:k]  # each server first in turn
                     for name in order:
                         duration = args.duration * (2 if scen == "csv" else 1)
-                        r = run_wrk(servers[name], files[scen][servers[name].paths], conc, duration, 60)
+                        r = run_wrk(servers[name], files[scen][servers[name].paths], conc, duration, 60, pg_pid)
                         r.update(rep=rep, scenario=scen, conc=conc, server=name, load=os.getloadavg()[0])
                         results.append(r)
                         print(f"rep {rep} {scen:5} c={conc:<3} {name:10} {r['rps']:9.1f} req/s  p50 {r['p50_ms']:8.2f}  "
-                              f"p99 {r['p99_ms']:8.2f} ms  cpu {r['cpu_ms_per_req'] or 0:7.2f} ms/req  errors {r['errors']}  "
+                              f"p99 {r['p99_ms']:8.2f} ms  cpu {r['cpu_ms_per_req'] or 0:7.2f} ms/req  "
+                              + (f"pg cpu {r['pg_cpu_ms_per_req'] or 0:7.2f} ms/req  " if pg_pid else "")
+                              + f"errors {r['errors']}  "
                               f"load {r['load']:.1f}", file=sys.stderr)
         load.append(os.getloadavg())
         probes = not args.no_probes and not args.pg and "datasette" in servers
@@ -410,10 +440,14 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         for s in servers.values():
             s.stop()
+        if pg_server:
+            pg_server.stop()
     versions = {"wrk": subprocess.run(["wrk", "--version"], capture_output=True, text=True).stdout.split("\n")[0].strip()}
     if "datasette" in servers:
         versions["datasette"] = subprocess.run([args.datasette, "--version"], capture_output=True, text=True).stdout.strip()
         versions["sqlite3"] = subprocess.run(["sqlite3", "--version"], capture_output=True, text=True).stdout.split()[0]
+    if pg_load_s is not None:
+        versions["pgload_s"] = f"{pg_load_s:.0f}"
     (out / "results.json").write_text(json.dumps({"wrk": results, "csv_probe": probe, "memory": memory, "versions": versions,
                                                   "load": load, "args": {k: str(v) for k, v in vars(args).items()}}, indent=2))
     report = render(results, probe, memory, versions, args, list(servers), load)
@@ -435,7 +469,7 @@ def start_servers(args, dca: Path, py: Path, db: Path, out: Path, env: dict) -> 
                                paths=paths, cwd=cwd)
 
     if args.pg:
-        serve = [str(dca), "serve", "--database-url", args.pg, "--port", "{port}"]
+        serve = [str(dca), "serve", "--database-url", args.pg_url, "--port", "{port}"]
         add("pg_1", serve)
         add(f"pg_{args.replicas}", serve + ["--workers", str(args.replicas)])
         return servers
@@ -469,14 +503,16 @@ def _ratios(results: list[dict], r0: list[dict], other: str, key: str = "rps") -
 
 def render(results: list[dict], probe: dict, memory: dict, versions: dict, args, names: list[str], load: list) -> str:
     refs = [n for n in ("bare", "datasette", "pg_1") if n in names]
+    pg = any(r.get("pg_cpu_ms_per_req") is not None for r in results)
     lines = [f"Versions: {'; '.join(f'{k} {v}' for k, v in versions.items())}. {args.reps} repeats × {args.duration} s per "
              f"wrk run (csv: {2 * args.duration} s), servers interleaved (each first in turn); median [min–max]; "
              "÷ X = req/s ÷ X's req/s within each repeat, then the median. "
              f"Load average (1, 5, 15 min) before: {', '.join(f'{x:.1f}' for x in load[0])}"
              + (f"; after: {', '.join(f'{x:.1f}' for x in load[-1])}" if len(load) > 1 else "") + ".", "",
-             "| scenario | conc | server | req/s | p50 ms | p99 ms | server CPU ms/req | MB/s | errors | "
+             "| scenario | conc | server | req/s | p50 ms | p99 ms | server CPU ms/req | "
+             + ("PostgreSQL CPU ms/req | " if pg else "") + "MB/s | errors | "
              + " | ".join(f"÷ {n}" for n in refs) + " |",
-             "|---|---|---|---|---|---|---|---|---|" + "---|" * len(refs)]
+             "|---|---|---|---|---|---|---|---|---|" + "---|" * (len(refs) + pg)]
     for scen in SCENARIOS:
         for conc in args.conc:
             for name in names:
@@ -486,7 +522,8 @@ def render(results: list[dict], probe: dict, memory: dict, versions: dict, args,
                 cells = ["1" if ref == name else med(_ratios(results, rs, ref)) for ref in refs]
                 lines.append(f"| {scen} | {conc} | {name} | {med([r['rps'] for r in rs])} | {med([r['p50_ms'] for r in rs])} | "
                              f"{med([r['p99_ms'] for r in rs])} | {med([r['cpu_ms_per_req'] for r in rs if r['cpu_ms_per_req'] is not None])} | "
-                             f"{med([r['mb_per_s'] for r in rs])} | {sum(r['errors'] for r in rs)} | " + " | ".join(cells) + " |")
+                             + (f"{med([r['pg_cpu_ms_per_req'] for r in rs if r.get('pg_cpu_ms_per_req') is not None])} | " if pg else "")
+                             + f"{med([r['mb_per_s'] for r in rs])} | {sum(r['errors'] for r in rs)} | " + " | ".join(cells) + " |")
     if not probe:
         return "\n".join(lines) + "\n"
     lines += ["", "Large filtered CSV (country USA, 1980–2025), one request at a time:", "",

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # HTTP benchmark of the API against a bare ASGI server and Datasette (by hand, never by the test suite).
 #   bench/http/run.sh [--duration 10] [--reps 3] [--conc 1 32] [--rebuild] [--no-table-stream]
-#                     [--before DIR] [--pg URL --replicas 2] [--no-probes]   (see bench.py)
+#                     [--before DIR] [--pg URL|auto --replicas 2] [--no-probes]   (see bench.py)
 # Installs what it needs first: wrk and sqlite3 (apt-get), Datasette in its own venv
 # (bench/.venv-peers/, which ignores itself in git), and the project venv (make install).
 set -euo pipefail
@@ -16,7 +16,8 @@ if [[ ${#need[@]} -gt 0 ]]; then
 fi
 
 PEERS=bench/.venv-peers
-if [[ ! -x $PEERS/bin/datasette ]]; then
+pg=0; for a in "$@"; do [[ $a == --pg ]] && pg=1; done  # PostgreSQL runs (--pg URL|auto) measure no peer
+if [[ $pg -eq 0 && ! -x $PEERS/bin/datasette ]]; then
   echo "installing Datasette into $PEERS…" >&2
   python3 -m venv "$PEERS"
   printf '*\n' >"$PEERS/.gitignore"
