@@ -67,11 +67,16 @@ def content_hash(pkg: Package) -> str:
     return h.hexdigest()
 
 
-def read_frames(pkg: Package) -> dict[str, pl.DataFrame]:
-    """Each resource as a polars frame with integer fields typed; dates stay ISO text."""
+def read_frames(pkg: Package, text: dict[str, pl.DataFrame] | None = None) -> dict[str, pl.DataFrame]:
+    """Each resource as a polars frame with integer fields typed; dates stay ISO text.
+
+    ``text``: the resources as frames of text cells, as `dca validate` read them (scripts/validate.py:
+    check_package), typed here instead of parsing the files again. They are the same frames as a read
+    of the files gives once the package is valid: its files are canonical (one header, the schema's
+    columns in order, no quoted empty cells), so each empty cell is null in both."""
     frames = {}
     for r in pkg.resources:
-        df = pl.read_csv(pkg.root / r.path, infer_schema=False, encoding="utf8")
+        df = text[r.name] if text is not None else pl.read_csv(pkg.root / r.path, infer_schema=False, encoding="utf8")
         casts = [pl.col(f.name).cast(pl.Int64) for f in r.fields if f.type == "integer"]
         casts += [pl.col(f.name).cast(pl.Float64) for f in r.fields if f.type == "number"]
         frames[r.name] = df.with_columns(casts) if casts else df
@@ -191,7 +196,10 @@ def _create_indexes(con: sqlite3.Connection) -> None:
             con.execute(str(CreateIndex(ix).compile(dialect=sqlite.dialect())))
 
 
-def build_package(root: Path, out: Path, progress: Progress = None, database_url: str | None = None) -> BuildResult:
+def build_package(root: Path, out: Path, progress: Progress = None, database_url: str | None = None,
+                  text_frames: dict[str, pl.DataFrame] | None = None) -> BuildResult:
+    """Build root's package into out. ``text_frames``: the package's data as `dca validate` read it (see
+    read_frames), passed by `dca build` so that the files are parsed once; read from the files when None."""
     say = progress or (lambda m: None)
     t0 = time.monotonic()
     pkg = load_package(root)
@@ -203,7 +211,8 @@ def build_package(root: Path, out: Path, progress: Progress = None, database_url
     try:
         say("reading the package…")
         digest = content_hash(pkg)
-        frames = read_frames(pkg)
+        frames = read_frames(pkg, text_frames)
+        del text_frames
         db = stage / DB_NAME
         con = sqlite3.connect(db)
         con.execute("PRAGMA journal_mode = OFF")

@@ -100,3 +100,31 @@ def test_build_refuses_an_invalid_package_and_keeps_the_old_build(tmp_path):
     assert result.exit_code == 1
     assert "is not in agreements.csv" in result.output
     assert (out / DB_NAME).read_bytes() == before
+
+
+def test_validates_frames_are_the_frames_the_build_reads(tmp_path):
+    """`dca build` builds from the text that `dca validate` read (so the files are parsed once): typed, it is what
+    a read of the files gives, column types and nulls included."""
+    from schema.tableschema import load_package
+    from scripts.build import read_frames
+    from scripts.validate import check_package
+
+    root = make_package(tmp_path / "p")
+    findings, text = check_package(root)
+    assert findings == [] and set(text) == {"countries", "agreements", "parties", "sources", "equipment", "status_history"}
+    pkg = load_package(root)
+    shared, own = read_frames(pkg, text), read_frames(pkg)
+    for name, df in own.items():
+        assert shared[name].equals(df), name
+        assert shared[name].schema == df.schema
+
+
+def test_no_frames_come_back_from_a_package_that_cannot_be_read(tmp_path):
+    from scripts.validate import check_package
+
+    findings, text = check_package(make_package(tmp_path / "p", "dangling_references"))
+    assert findings and text is not None  # read, but invalid: the build refuses it before using them
+    root = make_package(tmp_path / "q")
+    (root / "dataset" / "parties.csv").unlink()
+    findings, text = check_package(root)
+    assert text is None
