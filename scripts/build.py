@@ -226,7 +226,8 @@ def _create_indexes(con: sqlite3.Connection) -> None:
 def build_package(root: Path, out: Path, progress: Progress = None, database_url: str | None = None,
                   text_frames: dict[str, pl.DataFrame] | None = None) -> BuildResult:
     """Build root's package into out. ``text_frames``: the package's data as `dca validate` read it (see
-    read_frames), passed by `dca build` so that the files are parsed once; read from the files when None."""
+    read_frames), passed by `dca build` so that the files are parsed once; read from the files when None.
+    The dict is emptied once read, so that its frames do not outlive the build's need of them."""
     say = progress or (lambda m: None)
     t0 = time.monotonic()
     pkg = load_package(root)
@@ -239,7 +240,8 @@ def build_package(root: Path, out: Path, progress: Progress = None, database_url
         say("reading the package…")
         digest = content_hash(pkg)
         frames = read_frames(pkg, text_frames)
-        del text_frames
+        if text_frames is not None:
+            text_frames.clear()  # the caller's dict too: its frames are freed with the build's own (below)
         db = stage / DB_NAME
         con = sqlite3.connect(db)
         con.execute("PRAGMA journal_mode = OFF")
