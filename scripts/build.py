@@ -8,10 +8,8 @@ content hash that the API's ETags derive from.
 """
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import hashlib
-import io
 import os
 import shutil
 import sqlite3
@@ -27,6 +25,7 @@ from schema.tableschema import Package, load_package
 from schema.tables import RESOURCE_TABLES, metadata
 
 from .atomic import TMP_PREFIX, clear_debris, replace_dir
+from .documents import CSV_COLUMNS, documents  # noqa: F401  (CSV_COLUMNS: the API's CSV header)
 
 DB_NAME = "dca.sqlite"
 SCHEMA_VERSION = "4"  # bump when the database layout changes; the API refuses other versions
@@ -68,11 +67,16 @@ def content_hash(pkg: Package) -> str:
     return h.hexdigest()
 
 
-def read_frames(pkg: Package) -> dict[str, pl.DataFrame]:
-    """Each resource as a polars frame with integer fields typed; dates stay ISO text."""
+def read_frames(pkg: Package, text: dict[str, pl.DataFrame] | None = None) -> dict[str, pl.DataFrame]:
+    """Each resource as a polars frame with integer fields typed; dates stay ISO text.
+
+    ``text``: the resources as frames of text cells, as `dca validate` read them (scripts/validate.py:
+    check_package), typed here instead of parsing the files again. They are the same frames as a read
+    of the files gives once the package is valid: its files are canonical (one header, the schema's
+    columns in order, no quoted empty cells), so each empty cell is null in both."""
     frames = {}
     for r in pkg.resources:
-        df = pl.read_csv(pkg.root / r.path, infer_schema=False, encoding="utf8")
+        df = text[r.name] if text is not None else pl.read_csv(pkg.root / r.path, infer_schema=False, encoding="utf8")
         casts = [pl.col(f.name).cast(pl.Int64) for f in r.fields if f.type == "integer"]
         casts += [pl.col(f.name).cast(pl.Float64) for f in r.fields if f.type == "number"]
         frames[r.name] = df.with_columns(casts) if casts else df
@@ -83,6 +87,33 @@ def _insert(con: sqlite3.Connection, table: str, df: pl.DataFrame) -> None:
     cols = ", ".join(df.columns)
     marks = ", ".join("?" * len(df.columns))
     con.executemany(f"INSERT INTO {table} ({cols}) VALUES ({marks})", df.iter_rows())
+
+
+LOAD_CHUNK = 100_000  # rows per Arrow batch of the bulk load: memory is one batch's copy, not a table's
+
+
+def bulk_load_resources(db: Path, frames: dict[str, pl.DataFrame], say: Progress = None) -> dict[str, int]:
+    """Every resource's rows into its (already created, empty) table of the database file db, through ADBC's
+    bulk ingest: the values are bound from the frames' Arrow columns in C, where `executemany` makes a
+    Python tuple per row and binds it cell by cell (half the CPU of load_resources at 100k; the same
+    rows, rowids and storage types, which a test holds). Its own connection to the file: call it when no
+    other connection has a transaction open. name -> rows loaded."""
+    import adbc_driver_sqlite.dbapi as adbc
+
+    counts = {}
+    with adbc.connect(str(db), autocommit=True) as ac, ac.cursor() as cur:
+        for pragma in ("journal_mode = OFF", "synchronous = OFF"):
+            cur.execute(f"PRAGMA {pragma}")
+            cur.fetchall()
+        for name in RESOURCE_TABLES:
+            df = frames[name]
+            if say:
+                say(f"loading {name} ({df.height} rows)…")
+            for lo in range(0, df.height, LOAD_CHUNK):
+                # compat_level oldest: plain (large) strings, which the driver binds; polars' string views it does not
+                cur.adbc_ingest(name, df.slice(lo, LOAD_CHUNK).to_arrow(compat_level=pl.CompatLevel.oldest()), mode="append")
+            counts[name] = df.height
+    return counts
 
 
 def load_resources(con: sqlite3.Connection, frames: dict[str, pl.DataFrame], say: Progress = None) -> dict[str, int]:
@@ -97,108 +128,18 @@ def load_resources(con: sqlite3.Connection, frames: dict[str, pl.DataFrame], say
     return counts
 
 
-# Columns of the API's agreement CSV: the list item's fields, with the parties as
-# ';'-separated ISO3 codes and names (in the same order).
-CSV_COLUMNS = ["agreement_id", "title", "agreement_type", "instrument", "signed_on", "signed_precision", "venue_city",
-               "venue_country_iso3", "venue_country_name", "venue_country_cow_code", "status", "status_as_of",
-               "entry_into_force_on", "end_on", "summary", "parties", "party_names", "party_cow_codes"]
-
-
 def party_cells(parties: list[dict]) -> list[str]:
     """The parties of a list item as the CSV's three ';'-separated cells (codes, names, COW codes; same order)."""
     return [";".join(p["iso3"] for p in parties), ";".join(p["name"] or "" for p in parties),
             ";".join("" if p["cow_code"] is None else str(p["cow_code"]) for p in parties)]
 
 
-def csv_record(item: dict) -> str:
-    """A list item as one CSV record (RFC 4180, CRLF), as the API's CSV exports serve it."""
-    buf = io.StringIO()
-    row = [item.get(c) for c in CSV_COLUMNS[:-3]]
-    row += party_cells(item["parties"])
-    csv.writer(buf, lineterminator="\r\n").writerow(row)
-    return buf.getvalue()
-
-
-DOC_CHUNK = 10_000  # agreements per batch of documents: memory is one batch, not the whole package
-
-
-def _documents(frames: dict[str, pl.DataFrame]):
-    """The JSON the API serves for each agreement (and its CSV record), serialised once here.
-
-    Yields batches of (agreement_id, list_json, detail_json, csv_record) rows, so that only one batch of
-    documents and of the child rows they are made of is held as Python objects at a time: the child tables
-    are sorted by agreement_id once, and each batch takes the contiguous slice of its agreements."""
-    countries = {r["iso3"]: r for r in frames["countries"].iter_rows(named=True)}
-    children = {name: frames[name].sort("agreement_id", maintain_order=True)
-                for name in ("parties", "equipment", "sources", "status_history")}
-    agreements = frames["agreements"].sort("agreement_id")
-
-    def cow(c: dict) -> int | None:
-        return int(c["cow_code"]) if c.get("cow_code") is not None else None
-
-    def with_cow(e: dict) -> dict:
-        """An equipment row with the COW codes of its supplier and recipient next to their ISO3 codes."""
-        out = {}
-        for k, v in e.items():
-            if k == "agreement_id":
-                continue
-            out[k] = v
-            if k in ("supplier_iso3", "recipient_iso3"):
-                out[k.replace("_iso3", "_cow_code")] = cow(countries.get(v or "", {}))
-        return out
-
-    for lo in range(0, agreements.height, DOC_CHUNK):
-        batch = agreements.slice(lo, DOC_CHUNK)
-        first, last = batch["agreement_id"][0], batch["agreement_id"][-1]
-        groups = {}
-        for name, df in children.items():
-            ids = df["agreement_id"]
-            start = ids.search_sorted(first, side="left")
-            stop = ids.search_sorted(last, side="right")
-            out: dict[str, list[dict]] = {}
-            for row in df.slice(start, stop - start).iter_rows(named=True):
-                out.setdefault(row["agreement_id"], []).append(row)
-            groups[name] = out
-        parties, equipment, sources, history = groups["parties"], groups["equipment"], groups["sources"], groups["status_history"]
-        rows = []
-        for a in batch.iter_rows(named=True):
-            aid = a["agreement_id"]
-            plist = []
-            own = sorted(parties.get(aid, []), key=lambda p: p["country_iso3"])
-            for p in own:
-                c = countries.get(p["country_iso3"], {})
-                plist.append({"iso3": p["country_iso3"], "name": c.get("name"), "cow_code": cow(c)})
-            venue = countries.get(a["venue_country_iso3"] or "", {})
-            item = {
-                "agreement_id": aid,
-                "title": a["title"],
-                "agreement_type": a["agreement_type"],
-                "instrument": a["instrument"],
-                "signed_on": a["signed_on"],
-                "signed_precision": a["signed_precision"],
-                "venue_city": a["venue_city"],
-                "venue_country_iso3": a["venue_country_iso3"],
-                "venue_country_name": venue.get("name"),
-                "venue_country_cow_code": cow(venue),
-                "status": a["status"],
-                "status_as_of": a["status_as_of"],
-                "entry_into_force_on": a["entry_into_force_on"],
-                "end_on": a["end_on"],
-                "summary": a["summary"],
-                "parties": plist,
-            }
-            detail = dict(item)
-            detail["notes"] = a["notes"]
-            detail["parties"] = [
-                dict(pl_, signatory_name=p["signatory_name"], signatory_title=p["signatory_title"],
-                     cow_abbr=countries.get(p["country_iso3"], {}).get("cow_abbr"))
-                for pl_, p in zip(plist, own)
-            ]
-            detail["equipment"] = [with_cow(e) for e in sorted(equipment.get(aid, []), key=lambda e: e["equipment_id"])]
-            detail["sources"] = [{k: v for k, v in s.items() if k != "agreement_id"} for s in sorted(sources.get(aid, []), key=lambda s: s["source_id"])]
-            detail["status_history"] = [{k: v for k, v in h.items() if k != "agreement_id"} for h in sorted(history.get(aid, []), key=lambda h: (h["status_on"], h["history_id"]))]
-            rows.append((aid, orjson.dumps(item).decode(), orjson.dumps(detail).decode(), csv_record(item)))
-        yield rows
+def _insert_documents(con: sqlite3.Connection, rows: list[tuple[str, str, str, str]]) -> None:
+    """One batch of (agreement_id, list_json, detail_json, csv_record) into agreement_docs and agreement_csv:
+    how the documents are stored, apart from how they are made (scripts/documents.py)."""
+    con.executemany("INSERT INTO agreement_docs (agreement_id, list_json, detail_json) VALUES (?, ?, ?)",
+                    [r[:3] for r in rows])
+    con.executemany("INSERT INTO agreement_csv (agreement_id, csv_record) VALUES (?, ?)", [(r[0], r[3]) for r in rows])
 
 
 def _derive(con: sqlite3.Connection, frames: dict[str, pl.DataFrame]) -> None:
@@ -215,10 +156,8 @@ def _derive(con: sqlite3.Connection, frames: dict[str, pl.DataFrame]) -> None:
         "JOIN agreements a ON a.agreement_id = p1.agreement_id ORDER BY 1, 2, 3, 4"
     )
     con.execute("CREATE TABLE agreement_csv (agreement_id VARCHAR NOT NULL PRIMARY KEY, csv_record VARCHAR NOT NULL)")
-    for rows in _documents(frames):
-        con.executemany("INSERT INTO agreement_docs (agreement_id, list_json, detail_json) VALUES (?, ?, ?)",
-                        [r[:3] for r in rows])
-        con.executemany("INSERT INTO agreement_csv (agreement_id, csv_record) VALUES (?, ?)", [(r[0], r[3]) for r in rows])
+    for rows in documents(frames):
+        _insert_documents(con, rows)
     # External content: the index reads agreement_id, title and summary from agreements (by rowid) instead of
     # keeping its own copy of them. The rowids stay as loaded: the build is never VACUUMed after this.
     con.execute(
@@ -284,7 +223,11 @@ def _create_indexes(con: sqlite3.Connection) -> None:
             con.execute(str(CreateIndex(ix).compile(dialect=sqlite.dialect())))
 
 
-def build_package(root: Path, out: Path, progress: Progress = None, database_url: str | None = None) -> BuildResult:
+def build_package(root: Path, out: Path, progress: Progress = None, database_url: str | None = None,
+                  text_frames: dict[str, pl.DataFrame] | None = None) -> BuildResult:
+    """Build root's package into out. ``text_frames``: the package's data as `dca validate` read it (see
+    read_frames), passed by `dca build` so that the files are parsed once; read from the files when None.
+    The dict is emptied once read, so that its frames do not outlive the build's need of them."""
     say = progress or (lambda m: None)
     t0 = time.monotonic()
     pkg = load_package(root)
@@ -296,15 +239,18 @@ def build_package(root: Path, out: Path, progress: Progress = None, database_url
     try:
         say("reading the package…")
         digest = content_hash(pkg)
-        frames = read_frames(pkg)
+        frames = read_frames(pkg, text_frames)
+        if text_frames is not None:
+            text_frames.clear()  # the caller's dict too: its frames are freed with the build's own (below)
         db = stage / DB_NAME
         con = sqlite3.connect(db)
         con.execute("PRAGMA journal_mode = OFF")
         con.execute("PRAGMA synchronous = OFF")
         con.execute("PRAGMA auto_vacuum = INCREMENTAL")  # so that pages freed while building can be given back
+        create_tables(con)
+        con.commit()
+        counts = bulk_load_resources(db, frames, say)
         with con:
-            create_tables(con)
-            counts = load_resources(con, frames, say)
             say("precomputing lookup tables, documents and the full-text index…")
             _derive(con, frames)
             del frames  # the dyad tables and the exports read what they need themselves

@@ -105,10 +105,11 @@ def build(
     from .build import BuildError, build_package
 
     root = _package_root(path, package)
-    _validate_or_exit(root, "Build", " (the previous build is untouched)")
+    frames = _validate_or_exit(root, "Build", " (the previous build is untouched)")
     out_dir = _out_dir(out, root, path, package)
     try:
-        result = build_package(root, out_dir, progress=None if quiet else (lambda m: typer.echo(m, err=True)), database_url=database_url)
+        result = build_package(root, out_dir, progress=None if quiet else (lambda m: typer.echo(m, err=True)), database_url=database_url,
+                               text_frames=frames)
     except BuildError as e:
         typer.echo(f"error: {e}", err=True)
         raise typer.Exit(1)
@@ -183,15 +184,17 @@ def _out_dir(out: Path, root: Path, path: Optional[Path], package: Optional[Path
     return out if out.is_absolute() else (root / out if path or package else Path.cwd() / out)
 
 
-def _validate_or_exit(root: Path, what: str, aside: str = "") -> None:
+def _validate_or_exit(root: Path, what: str, aside: str = ""):
+    """Exit with the findings unless the package is valid; else the data as validate read it (text frames)."""
     from .findings import render_text
-    from .validate import validate_package
+    from .validate import check_package
 
-    findings = validate_package(root)
+    findings, frames = check_package(root)
     if findings:
         sys.stdout.write(render_text(findings))
         typer.echo(f"{what} stopped: fix the problems above first{aside}.", err=True)
         raise typer.Exit(1)
+    return frames
 
 
 @app.command()

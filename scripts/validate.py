@@ -244,16 +244,23 @@ def _rule_findings(fr: _Frames, today: dt.date | None) -> list[Finding]:
 
 def validate_package(root: Path | str, today: dt.date | None = None) -> list[Finding]:
     """All findings for the package at root; an empty list means it is valid."""
+    return check_package(root, today)[0]
+
+
+def check_package(root: Path | str, today: dt.date | None = None) -> tuple[list[Finding], dict[str, pl.DataFrame] | None]:
+    """The findings, and the data as read for them: each resource as a frame of text cells (missing values
+    null) in schema order, or None when the data was not read or a file could not be. `dca build` builds
+    from these frames once there are no findings, so that a build parses the CSV files once, not twice."""
     root = Path(root)
     # The data is read only once the descriptor is sound: a broken schema would
     # otherwise show as a wrong cell on every row, or stop the checks half-way.
     broken = descriptor_findings(root)
     if broken:
-        return broken + [Finding("datapackage.json", None, None, DATA_SKIPPED, "data-skipped")]
+        return broken + [Finding("datapackage.json", None, None, DATA_SKIPPED, "data-skipped")], None
     try:
         pkg = load_package(root)
     except DescriptorError as e:  # pragma: no cover - descriptor_findings reports these first
-        return [Finding(e.file, None, None, e.message, "descriptor-error")]
+        return [Finding(e.file, None, None, e.message, "descriptor-error")], None
     findings: list[Finding] = []
     tables = {r.name: read_table(pkg.root, r) for r in pkg.resources}
     for t in tables.values():
@@ -274,7 +281,7 @@ def validate_package(root: Path | str, today: dt.date | None = None) -> list[Fin
         findings.extend(_rule_findings(fr, today))
     # Last and separate: is each file already as `dca fmt` writes it? (one cheap pass)
     findings.extend(not_canonical_findings(pkg.root, tables, fr.frames))
-    return findings
+    return findings, (fr.frames if all(t.readable for t in tables.values()) else None)
 
 
 COSMETIC = {"byte-order-mark", "line-endings", "column-order"}  # the data read fine (by column name); `dca fmt` fixes these

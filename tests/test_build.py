@@ -12,6 +12,7 @@ from scripts.atomic import TMP_PREFIX
 from scripts.build import DB_NAME, build_package
 from scripts.cli import app
 from tests.packages import make_package
+from tests.test_documents import frames  # noqa: F401  (the fixture: the base package and awkward rows)
 
 runner = CliRunner()
 
@@ -100,3 +101,60 @@ def test_build_refuses_an_invalid_package_and_keeps_the_old_build(tmp_path):
     assert result.exit_code == 1
     assert "is not in agreements.csv" in result.output
     assert (out / DB_NAME).read_bytes() == before
+
+
+def test_validates_frames_are_the_frames_the_build_reads(tmp_path):
+    """`dca build` builds from the text that `dca validate` read (so the files are parsed once): typed, it is what
+    a read of the files gives, column types and nulls included."""
+    from schema.tableschema import load_package
+    from scripts.build import read_frames
+    from scripts.validate import check_package
+
+    root = make_package(tmp_path / "p")
+    findings, text = check_package(root)
+    assert findings == [] and set(text) == {"countries", "agreements", "parties", "sources", "equipment", "status_history"}
+    pkg = load_package(root)
+    shared, own = read_frames(pkg, text), read_frames(pkg)
+    for name, df in own.items():
+        assert shared[name].equals(df), name
+        assert shared[name].schema == df.schema
+
+
+def test_no_frames_come_back_from_a_package_that_cannot_be_read(tmp_path):
+    from scripts.validate import check_package
+
+    findings, text = check_package(make_package(tmp_path / "p", "dangling_references"))
+    assert findings and text is not None  # read, but invalid: the build refuses it before using them
+    root = make_package(tmp_path / "q")
+    (root / "dataset" / "parties.csv").unlink()
+    findings, text = check_package(root)
+    assert text is None
+
+
+def test_bulk_load_stores_what_executemany_stores(frames, tmp_path, monkeypatch):
+    """The build's ADBC load gives every table the rows, rowids and storage types that executemany gives
+    (integers as INTEGER, value_amount as REAL, empty cells as NULL, awkward text as it is), in batches too."""
+    from schema.tables import RESOURCE_TABLES
+    from scripts.build import bulk_load_resources, create_tables, load_resources
+
+    monkeypatch.setattr(build_mod, "LOAD_CHUNK", 3)
+    cons = {}
+    for how in ("bulk", "executemany"):
+        db = tmp_path / f"{how}.sqlite"
+        con = sqlite3.connect(db)
+        create_tables(con)
+        con.commit()
+        if how == "bulk":
+            counts = bulk_load_resources(db, frames)
+        else:
+            with con:
+                counts = load_resources(con, frames)
+        assert counts == {name: frames[name].height for name in RESOURCE_TABLES}
+        cons[how] = con
+    for name in RESOURCE_TABLES:
+        cols = frames[name].columns
+        q = f"SELECT rowid, {', '.join(cols)}, {', '.join(f'typeof({c})' for c in cols)} FROM {name} ORDER BY rowid"
+        rows = cons["bulk"].execute(q).fetchall()
+        assert len(rows) == frames[name].height
+        assert rows == cons["executemany"].execute(q).fetchall(), name
+    assert cons["bulk"].execute("SELECT typeof(value_amount), typeof(quantity) FROM equipment WHERE equipment_id = 'zz-01-e1'").fetchone() == ("real", "integer")
