@@ -27,13 +27,15 @@ from schema.tableschema import Package, load_package
 from schema.tables import RESOURCE_TABLES, metadata
 
 from .atomic import TMP_PREFIX, clear_debris, replace_dir
+from .doc_store import Encoder as DocEncoder
 
 DB_NAME = "dca.sqlite"
-SCHEMA_VERSION = "4"  # bump when the database layout changes; the API refuses other versions
+SCHEMA_VERSION = "5"  # bump when the database layout changes; the API refuses other versions
 # 2: agreement_csv (each agreement's list item as one CSV record, for the API's CSV exports)
 # 3: dyads and dyad_years (the export rows, scripts/dyad_store.py); venue and equipment COW codes in the documents
 # 4: agreement_docs without search_text and signed_on; full-text index with external content (agreements);
 #    party_index, dyad_index and dyads without rowid
+# 5: list_json, detail_json and csv_record as zstd frames (BLOB), their dictionaries in doc_dicts (scripts/doc_store.py)
 
 Progress = Callable[[str], None] | None
 
@@ -214,11 +216,14 @@ def _derive(con: sqlite3.Connection, frames: dict[str, pl.DataFrame]) -> None:
         "JOIN parties p2 ON p2.agreement_id = p1.agreement_id AND p1.country_iso3 < p2.country_iso3 "
         "JOIN agreements a ON a.agreement_id = p1.agreement_id ORDER BY 1, 2, 3, 4"
     )
-    con.execute("CREATE TABLE agreement_csv (agreement_id VARCHAR NOT NULL PRIMARY KEY, csv_record VARCHAR NOT NULL)")
+    con.execute("CREATE TABLE agreement_csv (agreement_id VARCHAR NOT NULL PRIMARY KEY, csv_record BLOB NOT NULL)")
+    docs = DocEncoder()  # each document as a zstd frame (scripts/doc_store.py)
     for rows in _documents(frames):
+        rows = docs.encode(rows)
         con.executemany("INSERT INTO agreement_docs (agreement_id, list_json, detail_json) VALUES (?, ?, ?)",
                         [r[:3] for r in rows])
         con.executemany("INSERT INTO agreement_csv (agreement_id, csv_record) VALUES (?, ?)", [(r[0], r[3]) for r in rows])
+    docs.store(con)
     # External content: the index reads agreement_id, title and summary from agreements (by rowid) instead of
     # keeping its own copy of them. The rowids stay as loaded: the build is never VACUUMed after this.
     con.execute(
