@@ -42,7 +42,7 @@ from sqlalchemy.pool import QueuePool
 from sqlalchemy.sql import ClauseElement
 
 from schema.tables import metadata
-from scripts.doc_store import Decoder, load_decoder
+from scripts.doc_store import AGREEMENT_ORDER, Decoder, load_decoder
 
 from .settings import Settings, normalise_database_url
 
@@ -298,7 +298,7 @@ class Database:
     def open(self, integrity: bool = False) -> BuildInfo:
         """Check that the build can be served and read its facts; StartupError if not."""
         self.info = check_database(self.settings, self, integrity=integrity)
-        self.docs = load_decoder(_raw_query(self, "SELECT name, dictionary FROM doc_dicts"))
+        self.docs = load_decoder(_raw_query(self, "SELECT name, dictionary FROM doc_dicts"), _raw_query(self, AGREEMENT_ORDER))
         return self.info
 
     def dispose(self) -> None:

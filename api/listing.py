@@ -35,6 +35,7 @@ class ListKind:
     columns: list[str] | None = None  # tables: the selected columns (rows end with the sort keys)
     key_types: tuple[type, ...] = (str,)  # types of the sort keys a cursor carries
     docs: bool = False  # agreements: rows start with the pre-serialised JSON (or CSV record)
+    decode: str | None = None  # tables stored encoded: the Decoder method that gives a row its exported values
 
     def csv_records(self, fields: list[str] | None) -> bool:
         """Whether the CSV can be the build's pre-rendered records (all columns, in order)."""
@@ -65,9 +66,18 @@ class ListKind:
 
             return project
         cols = self.columns or self.fields
+        fix = getattr(decoder, self.decode) if self.decode else None
         if fields is None or fields == cols:
+            if fix:
+                return lambda row: orjson.dumps(dict(zip(cols, fix(row))))
             return lambda row: orjson.dumps(dict(zip(cols, row)))
         idx = [cols.index(f) for f in fields]
+        if fix:
+            def pick(row: tuple) -> bytes:
+                r = fix(row)
+                return orjson.dumps({f: r[i] for f, i in zip(fields, idx)})
+
+            return pick
         return lambda row: orjson.dumps({f: row[i] for f, i in zip(fields, idx)})
 
     def csv_rows_fn(self, fields: list[str], decoder: Decoder | None = None) -> Callable[[list[tuple]], list[list[Any]]]:
@@ -85,6 +95,9 @@ class ListKind:
             return rows
         cols = self.columns or self.fields
         idx = [cols.index(f) for f in fields]
+        if self.decode:
+            fix = getattr(decoder, self.decode)
+            return lambda chunk: [[r[i] for i in idx] for r in map(fix, chunk)]
         if idx == list(range(len(cols))):
             n = len(cols)
             return lambda chunk: [r[:n] for r in chunk]

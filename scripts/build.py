@@ -30,12 +30,14 @@ from .atomic import TMP_PREFIX, clear_debris, replace_dir
 from .doc_store import Encoder as DocEncoder
 
 DB_NAME = "dca.sqlite"
+PAGE_SIZE = 8192
 SCHEMA_VERSION = "5"  # bump when the database layout changes; the API refuses other versions
 # 2: agreement_csv (each agreement's list item as one CSV record, for the API's CSV exports)
 # 3: dyads and dyad_years (the export rows, scripts/dyad_store.py); venue and equipment COW codes in the documents
 # 4: agreement_docs without search_text and signed_on; full-text index with external content (agreements);
 #    party_index, dyad_index and dyads without rowid
-# 5: list_json, detail_json and csv_record as zstd frames (BLOB), their dictionaries in doc_dicts (scripts/doc_store.py)
+# 5: list_json, detail_json and csv_record as zstd frames (BLOB), their dictionaries in doc_dicts (scripts/doc_store.py);
+#    8 KB pages; dyad_years without rowid
 
 Progress = Callable[[str], None] | None
 
@@ -304,6 +306,9 @@ def build_package(root: Path, out: Path, progress: Progress = None, database_url
         frames = read_frames(pkg)
         db = stage / DB_NAME
         con = sqlite3.connect(db)
+        # 8 KB pages: the rowid-less dyad_years rows (id lists) then fit their page, and every b-tree has fewer
+        # part-filled pages (4 KB: 18 MB more at 100k agreements; bench/README.md, "Database size").
+        con.execute(f"PRAGMA page_size = {PAGE_SIZE}")
         con.execute("PRAGMA journal_mode = OFF")
         con.execute("PRAGMA synchronous = OFF")
         con.execute("PRAGMA auto_vacuum = INCREMENTAL")  # so that pages freed while building can be given back

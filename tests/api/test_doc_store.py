@@ -6,6 +6,8 @@ change in what is served.
 """
 from __future__ import annotations
 
+import csv
+import io
 import sqlite3
 
 import orjson
@@ -13,7 +15,7 @@ import pytest
 
 from schema.tableschema import load_package
 from scripts.build import CSV_COLUMNS, _documents, read_frames
-from scripts.doc_store import COLUMNS, Encoder, load_decoder
+from scripts.doc_store import COLUMNS, Decoder, Encoder, load_decoder, pack_ids
 
 
 @pytest.fixture(scope="module")
@@ -88,3 +90,30 @@ def test_api_serves_the_built_bytes(client, documents):
     # a field selection decodes the list item, then projects it
     some = client.get("/v1/agreements?sort=agreement_id&limit=3&fields=agreement_id,title").json()["items"]
     assert some == [{"agreement_id": d[0], "title": orjson.loads(d[1])["title"]} for d in ordered[:3]]
+
+
+def test_packed_id_lists_round_trip():
+    ids = ["aaa-bbb-2001", "aaa-bbb-ccc-1999-05", "zzz-yyy-2020-01-02"]
+    rank = {a: i for i, a in enumerate(ids)}
+    lists = ["aaa-bbb-2001;zzz-yyy-2020-01-02", None, "", "aaa-bbb-ccc-1999-05", ";".join(ids)]
+    packed = pack_ids(lists, rank)
+    assert packed[1] is None and packed[2] == b"" and len(packed[4]) == 4 * len(ids)
+    dec = Decoder({c: b"" for c in COLUMNS}, ids)
+    assert [dec.ids(p) for p in packed] == lists
+    with pytest.raises(KeyError):  # an id the build does not hold cannot be stored
+        pack_ids(["aaa-bbb-2001;nope"], rank)
+
+
+def test_dyad_years_id_lists_are_stored_packed_and_served_as_text(synthetic_db, client):
+    con = sqlite3.connect(synthetic_db)
+    assert con.execute("SELECT DISTINCT typeof(agreement_ids) FROM dyad_years").fetchall() == [("blob",)]
+    assert {t for (t,) in con.execute("SELECT DISTINCT typeof(in_force_ids) FROM dyad_years")} <= {"blob", "null"}
+    export = list(csv.DictReader(io.StringIO((synthetic_db.parent / "exports" / "dyad_years.csv").read_text(encoding="utf-8"),
+                                             newline="")))
+    want = [{"year": int(r["year"]), "agreement_ids": r["agreement_ids"], "in_force_ids": r["in_force_ids"] or None}
+            for r in export][:1000]
+    got = client.get("/v1/dyad-years?fields=year,agreement_ids,in_force_ids&limit=1000").json()["items"]
+    assert got == want and any(";" in w["agreement_ids"] for w in want)
+    text = client.get("/v1/dyad-years?fields=agreement_ids,in_force_ids&format=csv&limit=all").text
+    assert [(r["agreement_ids"], r["in_force_ids"]) for r in csv.DictReader(io.StringIO(text, newline=""))] == \
+        [(r["agreement_ids"], r["in_force_ids"]) for r in export]
