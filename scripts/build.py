@@ -306,8 +306,8 @@ def build_package(root: Path, out: Path, progress: Progress = None, database_url
         frames = read_frames(pkg)
         db = stage / DB_NAME
         con = sqlite3.connect(db)
-        # 8 KB pages: the rowid-less dyad_years rows (id lists) then fit their page, and every b-tree has fewer
-        # part-filled pages (4 KB: 18 MB more at 100k agreements; bench/README.md, "Database size").
+        # 8 KB pages: every b-tree has fewer part-filled pages (4 KB: 18 MB more at 100k agreements;
+        # bench/README.md, "Database size").
         con.execute(f"PRAGMA page_size = {PAGE_SIZE}")
         con.execute("PRAGMA journal_mode = OFF")
         con.execute("PRAGMA synchronous = OFF")
