@@ -37,7 +37,7 @@ SCHEMA_VERSION = "5"  # bump when the database layout changes; the API refuses o
 # 4: agreement_docs without search_text and signed_on; full-text index with external content (agreements);
 #    party_index, dyad_index and dyads without rowid
 # 5: list_json, detail_json and csv_record as zstd frames (BLOB), their dictionaries in doc_dicts (scripts/doc_store.py);
-#    8 KB pages; dyad_years without rowid
+#    8 KB pages; dyad_years' id lists as agreement ranks (scripts/doc_store.py: pack_ids)
 
 Progress = Callable[[str], None] | None
 

@@ -31,10 +31,11 @@ def _columns(name: str, keys: list[str]) -> list[Column]:
             for c in ALL_EXPORTS[name]]
 
 
-# Both are clustered on their primary key (SQLite WITHOUT ROWID: no rowid, no autoindex holding a second copy
-# of the key; the secondary indexes hold the key already). dyad_years' two id lists are stored packed
-# (scripts/doc_store.py: pack_ids), 4 bytes an id: its rows are then short enough to stay in their page
-# without a rowid (with the lists as text, a rowid-less dyad_years overflowed and was 10 % larger).
+# dyads is clustered on its primary key (SQLite WITHOUT ROWID: no rowid, no autoindex holding a second copy
+# of the key; its secondary indexes hold the key already). dyad_years keeps its rowid: without it, a state
+# filter (iso3_a = ? OR iso3_b = ?: SQLite's multi-index OR, which collects rowids) took 3x the CPU, for 12 MB
+# less at 100k agreements (bench/README.md, "Database size"). Its two id lists are stored packed
+# (scripts/doc_store.py: pack_ids), 4 bytes an id.
 DYADS = Table(
     "dyads", metadata, *_columns("dyads", ["agreement_id", "iso3_a", "iso3_b"]),
     Index("ix_dyads_b", "iso3_b", "agreement_id", "iso3_a"),
@@ -48,7 +49,6 @@ DYAD_YEARS = Table(
       for c in _columns("dyad_years", ["iso3_a", "iso3_b", "year"])],
     Index("ix_dyad_years_b", "rule", "iso3_b", "iso3_a", "year"),
     Index("ix_dyad_years_year", "rule", "year"),
-    sqlite_with_rowid=False,
 )
 
 
