@@ -42,10 +42,11 @@ from sqlalchemy.pool import QueuePool
 from sqlalchemy.sql import ClauseElement
 
 from schema.tables import metadata
+from scripts.doc_store import AGREEMENT_ORDER, Decoder, load_decoder
 
 from .settings import Settings, normalise_database_url
 
-REQUIRED_TABLES = sorted(metadata.tables) + ["agreements_fts", "agreement_csv"]
+REQUIRED_TABLES = sorted(metadata.tables) + ["agreements_fts", "agreement_csv", "doc_dicts"]
 META_KEYS = ("name", "version", "schema_version", "built_at", "content_hash", "counts", "licenses", "datapackage")
 
 
@@ -255,6 +256,7 @@ class Database:
         # the pool, and extra streams wait without holding a thread or a connection.
         self.stream_slots = anyio.CapacityLimiter(stream_slot_count(settings))
         self.info: BuildInfo | None = None
+        self.docs: Decoder | None = None  # the stored documents' decoder (set by open)
         self._loop_con: sqlite3.Connection | None = None
 
     # -- statements -------------------------------------------------------
@@ -338,6 +340,7 @@ class Database:
     def open(self, integrity: bool = False) -> BuildInfo:
         """Check that the build can be served and read its facts; StartupError if not."""
         self.info = check_database(self.settings, self, integrity=integrity)
+        self.docs = load_decoder(_raw_query(self, "SELECT name, dictionary FROM doc_dicts"), _raw_query(self, AGREEMENT_ORDER))
         return self.info
 
     def dispose(self) -> None:
@@ -467,8 +470,10 @@ def _check_contents(db: Database, names: set[str], what: str, fix: str) -> Build
             n = _raw_query(db, f"SELECT COUNT(*) FROM {table}")[0][0]  # table names are constants
             if table in counts and n != counts[table]:
                 raise StartupError(f"corrupt {what}: {table} has {n} rows but the build recorded {counts[table]}; {fix} again")
-        # Touch the pre-serialised documents and the full-text index once.
-        _raw_query(db, "SELECT agreement_id, list_json, detail_json FROM agreement_docs LIMIT 1")
+        # Touch the pre-serialised documents once, and decode them with the build's dictionaries.
+        docs = load_decoder(_raw_query(db, "SELECT name, dictionary FROM doc_dicts"))
+        for _, list_json, detail_json in _raw_query(db, "SELECT agreement_id, list_json, detail_json FROM agreement_docs LIMIT 1"):
+            docs.list_item(list_json), docs.detail(detail_json)
     except StartupError:
         raise
     except Exception as e:  # noqa: BLE001

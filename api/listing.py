@@ -4,7 +4,7 @@ Every list endpoint describes its rows with a ``ListKind`` and hands its stateme
 to ``respond``:
 
 * JSON: ``{"items": [...], "count", "total", "limit", "next_cursor", "links"}``;
-  agreement items are the pre-serialised ``list_json`` bytes, joined as they are.
+  agreement items are the pre-serialised ``list_json`` bytes (decoded: scripts/doc_store.py), joined.
 * CSV / NDJSON: the same rows; a page (``limit`` 1-1000) is rendered at once, and
   ``limit=all`` streams the whole result with ``fetchmany`` in a worker thread.
 * Headers: ``X-Total-Count`` (rows matching the filter), ``X-Row-Count`` (rows in
@@ -22,6 +22,7 @@ from sqlalchemy.sql import Select
 from starlette.responses import Response
 
 from scripts.build import party_cells
+from scripts.doc_store import Decoder
 
 from .state import Snapshot
 from .streaming import CSV, JSON, NDJSON, BodyStream, CsvEncoder, stream_chunks
@@ -34,6 +35,7 @@ class ListKind:
     columns: list[str] | None = None  # tables: the selected columns (rows end with the sort keys)
     key_types: tuple[type, ...] = (str,)  # types of the sort keys a cursor carries
     docs: bool = False  # agreements: rows start with the pre-serialised JSON (or CSV record)
+    decode: str | None = None  # tables stored encoded: the Decoder method that gives a row its exported values
 
     def csv_records(self, fields: list[str] | None) -> bool:
         """Whether the CSV can be the build's pre-rendered records (all columns, in order)."""
@@ -51,37 +53,51 @@ class ListKind:
             return out
         return fields
 
-    def item_bytes_fn(self, fields: list[str] | None) -> Callable[[tuple], bytes]:
+    def item_bytes_fn(self, fields: list[str] | None, decoder: Decoder | None = None) -> Callable[[tuple], bytes]:
+        """Agreements (``decoder``: the build's, scripts/doc_store.py) decode the stored list_json."""
         if self.docs:
+            item = decoder.list_item
             if fields is None:
-                return lambda row: row[0] if type(row[0]) is bytes else row[0].encode()
+                return lambda row: item(row[0])
 
             def project(row: tuple) -> bytes:
-                d = orjson.loads(row[0])
+                d = orjson.loads(item(row[0]))
                 return orjson.dumps({f: _doc_value(d, f) for f in fields})
 
             return project
         cols = self.columns or self.fields
+        fix = getattr(decoder, self.decode) if self.decode else None
         if fields is None or fields == cols:
+            if fix:
+                return lambda row: orjson.dumps(dict(zip(cols, fix(row))))
             return lambda row: orjson.dumps(dict(zip(cols, row)))
         idx = [cols.index(f) for f in fields]
+        if fix:
+            def pick(row: tuple) -> bytes:
+                r = fix(row)
+                return orjson.dumps({f: r[i] for f, i in zip(fields, idx)})
+
+            return pick
         return lambda row: orjson.dumps({f: row[i] for f, i in zip(fields, idx)})
 
-    def csv_rows_fn(self, fields: list[str]) -> Callable[[list[tuple]], list[list[Any]]]:
+    def csv_rows_fn(self, fields: list[str], decoder: Decoder | None = None) -> Callable[[list[tuple]], list[list[Any]]]:
         if self.docs:
-            loads = orjson.loads
+            loads, item = orjson.loads, decoder.list_item
             columns = self.csv_columns(fields)
 
             def rows(chunk: list[tuple]) -> list[list[Any]]:
                 out = []
                 for row in chunk:
-                    d = loads(row[0])
+                    d = loads(item(row[0]))
                     out.append([_doc_cell(d, c) for c in columns])
                 return out
 
             return rows
         cols = self.columns or self.fields
         idx = [cols.index(f) for f in fields]
+        if self.decode:
+            fix = getattr(decoder, self.decode)
+            return lambda chunk: [[r[i] for i in idx] for r in map(fix, chunk)]
         if idx == list(range(len(cols))):
             n = len(cols)
             return lambda chunk: [r[:n] for r in chunk]
@@ -101,13 +117,6 @@ def _doc_cell(d: dict, column: str) -> Any:
 def _doc_value(d: dict, field: str) -> Any:
     """A JSON field of an agreement document; party_names and party_cow_codes are the CSV's cells."""
     return d.get(field) if field == "parties" else _doc_cell(d, field)
-
-
-def _join_records(rows: list[tuple]) -> bytes:
-    """Pre-rendered records (bytes from SQLite, text from PostgreSQL) as one chunk."""
-    if rows and type(rows[0][0]) is bytes:
-        return b"".join([r[0] for r in rows])
-    return "".join([r[0] for r in rows]).encode()
 
 
 def base_url(request: Request) -> str:
@@ -178,7 +187,7 @@ async def respond(
     raw_query = request.scope.get("query_string", b"").decode("latin-1")
     self_url = f"{base}?{raw_query}" if raw_query else base
     first_url = page_url(base, raw_query, None)
-    item_bytes = kind.item_bytes_fn(fields)
+    item_bytes = kind.item_bytes_fn(fields, db.docs)
     out_fields = fields or kind.fields
 
     if limit == "all":
@@ -194,11 +203,11 @@ async def respond(
         source = lambda: db.stream(c, q, 500 if here else 2000)  # noqa: E731
         if records:
             first = CsvEncoder(kind.csv_columns(out_fields)).head()
-            encode = _join_records  # noqa: E731
+            encode = db.docs.csv_records
             media = CSV
         elif fmt == "csv":
             enc = CsvEncoder(kind.csv_columns(out_fields))
-            to_rows = kind.csv_rows_fn(out_fields)
+            to_rows = kind.csv_rows_fn(out_fields, db.docs)
             first = enc.head()
             encode = lambda rows: enc.rows(to_rows(rows))  # noqa: E731
             media = CSV
@@ -253,8 +262,8 @@ async def respond(
             "next_cursor": next_cursor,
             "links": {"self": self_url, "first": first_url, "next": next_url},
         })
-        if fields is None and kind.docs and rows and type(rows[0][0]) is bytes:
-            items = b",".join([r[0] for r in rows])  # the stored list_json, as it is
+        if fields is None and kind.docs:
+            items = db.docs.list_items(rows)  # the stored list_json, decoded
         else:
             items = b",".join(map(item_bytes, rows))
         body = b'{"items":[' + items + b"]," + envelope[1:]
@@ -263,9 +272,9 @@ async def respond(
     if fmt == "csv":
         enc = CsvEncoder(kind.csv_columns(out_fields))
         if records:
-            body = enc.head() + _join_records(rows)
+            body = enc.head() + db.docs.csv_records(rows)
         else:
-            body = enc.head() + enc.rows(kind.csv_rows_fn(out_fields)(rows))
+            body = enc.head() + enc.rows(kind.csv_rows_fn(out_fields, db.docs)(rows))
         return Response(body, media_type=CSV, headers=headers)
     body = b"".join(item_bytes(r) + b"\n" for r in rows)
     return Response(body, media_type=NDJSON, headers=headers)

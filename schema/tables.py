@@ -141,15 +141,16 @@ class DyadIndex(SQLModel, table=True):
 
 
 class AgreementDoc(SQLModel, table=True):
-    """Each agreement pre-serialised as JSON: its list item (with parties) and its full record.
+    """Each agreement pre-serialised as JSON: its list item (with parties) and its full record, each stored
+    as a zstd frame (scripts/doc_store.py).
 
     Only what the API serves: the pages sort and filter on party_index, dyad_index or
     agreements, and join here by agreement_id for the bytes."""
 
     __tablename__ = "agreement_docs"
     agreement_id: str = Field(primary_key=True)
-    list_json: str
-    detail_json: str
+    list_json: bytes  # zstd frames: scripts/doc_store.py
+    detail_json: bytes
 
 
 class CountrySummary(SQLModel, table=True):

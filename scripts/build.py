@@ -25,14 +25,18 @@ from schema.tableschema import Package, load_package
 from schema.tables import RESOURCE_TABLES, metadata
 
 from .atomic import TMP_PREFIX, clear_debris, replace_dir
+from .doc_store import Encoder as DocEncoder
 from .documents import CSV_COLUMNS, documents  # noqa: F401  (CSV_COLUMNS: the API's CSV header)
 
 DB_NAME = "dca.sqlite"
-SCHEMA_VERSION = "4"  # bump when the database layout changes; the API refuses other versions
+PAGE_SIZE = 8192
+SCHEMA_VERSION = "5"  # bump when the database layout changes; the API refuses other versions
 # 2: agreement_csv (each agreement's list item as one CSV record, for the API's CSV exports)
 # 3: dyads and dyad_years (the export rows, scripts/dyad_store.py); venue and equipment COW codes in the documents
 # 4: agreement_docs without search_text and signed_on; full-text index with external content (agreements);
 #    party_index, dyad_index and dyads without rowid
+# 5: list_json, detail_json and csv_record as zstd frames (BLOB), their dictionaries in doc_dicts (scripts/doc_store.py);
+#    8 KB pages; dyad_years' id lists as agreement ranks (scripts/doc_store.py: pack_ids)
 
 Progress = Callable[[str], None] | None
 
@@ -134,9 +138,10 @@ def party_cells(parties: list[dict]) -> list[str]:
             ";".join("" if p["cow_code"] is None else str(p["cow_code"]) for p in parties)]
 
 
-def _insert_documents(con: sqlite3.Connection, rows: list[tuple[str, str, str, str]]) -> None:
-    """One batch of (agreement_id, list_json, detail_json, csv_record) into agreement_docs and agreement_csv:
-    how the documents are stored, apart from how they are made (scripts/documents.py)."""
+def _insert_documents(con: sqlite3.Connection, rows: list[tuple[str, bytes, bytes, bytes]]) -> None:
+    """One batch of (agreement_id, list_json, detail_json, csv_record), encoded by scripts/doc_store.py, into
+    agreement_docs and agreement_csv: how the documents are stored, apart from how they are made
+    (scripts/documents.py)."""
     con.executemany("INSERT INTO agreement_docs (agreement_id, list_json, detail_json) VALUES (?, ?, ?)",
                     [r[:3] for r in rows])
     con.executemany("INSERT INTO agreement_csv (agreement_id, csv_record) VALUES (?, ?)", [(r[0], r[3]) for r in rows])
@@ -155,9 +160,11 @@ def _derive(con: sqlite3.Connection, frames: dict[str, pl.DataFrame]) -> None:
         "JOIN parties p2 ON p2.agreement_id = p1.agreement_id AND p1.country_iso3 < p2.country_iso3 "
         "JOIN agreements a ON a.agreement_id = p1.agreement_id ORDER BY 1, 2, 3, 4"
     )
-    con.execute("CREATE TABLE agreement_csv (agreement_id VARCHAR NOT NULL PRIMARY KEY, csv_record VARCHAR NOT NULL)")
+    con.execute("CREATE TABLE agreement_csv (agreement_id VARCHAR NOT NULL PRIMARY KEY, csv_record BLOB NOT NULL)")
+    docs = DocEncoder()  # each document as a zstd frame (scripts/doc_store.py)
     for rows in documents(frames):
-        _insert_documents(con, rows)
+        _insert_documents(con, docs.encode(rows))
+    docs.store(con)
     # External content: the index reads agreement_id, title and summary from agreements (by rowid) instead of
     # keeping its own copy of them. The rowids stay as loaded: the build is never VACUUMed after this.
     con.execute(
@@ -244,6 +251,9 @@ def build_package(root: Path, out: Path, progress: Progress = None, database_url
             text_frames.clear()  # the caller's dict too: its frames are freed with the build's own (below)
         db = stage / DB_NAME
         con = sqlite3.connect(db)
+        # 8 KB pages: every b-tree has fewer part-filled pages (4 KB: 18 MB more at 100k agreements;
+        # bench/README.md, "Database size").
+        con.execute(f"PRAGMA page_size = {PAGE_SIZE}")
         con.execute("PRAGMA journal_mode = OFF")
         con.execute("PRAGMA synchronous = OFF")
         con.execute("PRAGMA auto_vacuum = INCREMENTAL")  # so that pages freed while building can be given back

@@ -13,7 +13,9 @@ from __future__ import annotations
 import sqlite3
 
 import polars as pl
-from sqlalchemy import Column, Index, Integer, MetaData, String, Table
+from sqlalchemy import Column, Index, Integer, LargeBinary, MetaData, String, Table
+
+from .doc_store import AGREEMENT_ORDER, ID_COLUMNS, pack_ids
 
 from .export_columns import ALL_EXPORTS, RULE_UNTIL_ENDED, RULES
 
@@ -30,8 +32,10 @@ def _columns(name: str, keys: list[str]) -> list[Column]:
 
 
 # dyads is clustered on its primary key (SQLite WITHOUT ROWID: no rowid, no autoindex holding a second copy
-# of the key; its secondary indexes hold the key already). dyad_years is not: its rows carry long id lists,
-# and a rowid-less table keeps much less of a row in its page before overflowing (measured: 10 % larger).
+# of the key; its secondary indexes hold the key already). dyad_years keeps its rowid: without it, a state
+# filter (iso3_a = ? OR iso3_b = ?: SQLite's multi-index OR, which collects rowids) took 3x the CPU, for 12 MB
+# less at 100k agreements (bench/README.md, "Database size"). Its two id lists are stored packed
+# (scripts/doc_store.py: pack_ids), 4 bytes an id.
 DYADS = Table(
     "dyads", metadata, *_columns("dyads", ["agreement_id", "iso3_a", "iso3_b"]),
     Index("ix_dyads_b", "iso3_b", "agreement_id", "iso3_a"),
@@ -41,7 +45,8 @@ DYADS = Table(
 DYAD_YEARS = Table(
     "dyad_years", metadata,
     Column("rule", String, primary_key=True, nullable=False),
-    *_columns("dyad_years", ["iso3_a", "iso3_b", "year"]),
+    *[Column(c.name, LargeBinary, nullable=c.nullable) if c.name in ID_COLUMNS else c
+      for c in _columns("dyad_years", ["iso3_a", "iso3_b", "year"])],
     Index("ix_dyad_years_b", "rule", "iso3_b", "iso3_a", "year"),
     Index("ix_dyad_years_year", "rule", "year"),
 )
@@ -55,9 +60,11 @@ def store(con: sqlite3.Connection, dyads: pl.DataFrame, dyad_years: dict[str, pl
     for table in metadata.sorted_tables:
         con.execute(str(_create(table)))
     _insert(con, "dyads", dyads.select(DYAD_COLUMNS))
+    rank = {aid: i for i, (aid,) in enumerate(con.execute(AGREEMENT_ORDER))}
     n = 0
     for rule in sorted(RULES):
         df = dyad_years[rule].select(DYAD_YEAR_COLUMNS)
+        df = df.with_columns([pl.Series(c, pack_ids(df[c], rank), dtype=pl.Binary) for c in ID_COLUMNS])
         _insert(con, "dyad_years", df.with_columns(pl.lit(rule).alias("rule")).select(["rule", *DYAD_YEAR_COLUMNS]))
         n += df.height if rule == RULE_UNTIL_ENDED else 0
     for table in metadata.sorted_tables:

@@ -65,6 +65,8 @@ def _pg_type(sqlite_type: str) -> str:
         return "bigint"
     if t == "DATE":
         return "date"
+    if t == "BLOB":  # the stored documents' zstd frames and their dictionaries (scripts/doc_store.py)
+        return "bytea"
     if any(k in t for k in ("REAL", "FLOA", "DOUB")):
         return "double precision"
     return 'text COLLATE "C"'

@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 import scripts.build as build_mod
 from scripts.atomic import TMP_PREFIX
 from scripts.build import DB_NAME, build_package
+from scripts.doc_store import load_decoder
 from scripts.cli import app
 from tests.packages import make_package
 from tests.test_documents import frames  # noqa: F401  (the fixture: the base package and awkward rows)
@@ -45,7 +46,8 @@ def test_build_precomputes_lookups(built):
         "ORDER BY signed_on, agreement_id LIMIT 50", ("FRA", "2000")))
     assert "USING PRIMARY KEY" in plan or "COVERING INDEX" in plan, plan
     assert "TEMP B-TREE" not in plan
-    doc = orjson.loads(con.execute("SELECT detail_json FROM agreement_docs WHERE agreement_id = 'fra-ind-2001-05-06'").fetchone()[0])
+    docs = load_decoder(con.execute("SELECT name, dictionary FROM doc_dicts").fetchall())
+    doc = orjson.loads(docs.detail(con.execute("SELECT detail_json FROM agreement_docs WHERE agreement_id = 'fra-ind-2001-05-06'").fetchone()[0]))
     assert [p["iso3"] for p in doc["parties"]] == ["FRA", "IND"]
     assert doc["parties"][1]["cow_code"] == 750
     assert doc["equipment"][0]["designation"] == "Testjet X"

@@ -201,5 +201,4 @@ async def get_agreement(
         row = await db.fetch_one(db.compiled("agreement_detail", agreement_detail), {"agreement_id": agreement_id}, inline=True)
     if row is None:
         raise Problem(404, f"no agreement with id {agreement_id!r}; find agreements with /v1/agreements?q=...", type="not-found")
-    body = row[0]
-    return Response(body if type(body) is bytes else body.encode(), media_type=JSON)
+    return Response(db.docs.detail(row[0]), media_type=JSON)

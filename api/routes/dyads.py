@@ -33,7 +33,8 @@ from .agreements import output_format
 router = APIRouter(tags=["dyads"])
 
 DYADS = listing.ListKind("dyads", DYAD_COLUMNS, columns=DYAD_COLUMNS, key_types=(str, str, str))
-DYAD_YEARS = listing.ListKind("dyad_years", DYAD_YEAR_COLUMNS, columns=DYAD_YEAR_COLUMNS, key_types=(str, str, int))
+DYAD_YEARS = listing.ListKind("dyad_years", DYAD_YEAR_COLUMNS, columns=DYAD_YEAR_COLUMNS, key_types=(str, str, int),
+                              decode="dyad_year_row")  # id lists stored packed (scripts/doc_store.py)
 YEAR = re.compile(r"^[0-9]{4}$")
 YEAR_SCHEMA = {"type": "integer", "minimum": 1000, "maximum": 9999}
 

@@ -318,7 +318,7 @@ async def agreement(state: Snapshot, agreement_id: str) -> dict[str, Any] | None
         return None
     db = state.db
     row = await db.fetch_one(db.compiled("agreement_detail", agreement_detail), {"agreement_id": agreement_id}, inline=True)
-    return orjson.loads(row[0]) if row else None
+    return orjson.loads(db.docs.detail(row[0])) if row else None
 
 
 def _one_csv():
@@ -333,7 +333,7 @@ async def agreement_csv(state: Snapshot, agreement_id: str) -> bytes | None:
     row = await db.fetch_one(db.compiled(("web", "agreement_csv"), _one_csv), {"agreement_id": agreement_id}, inline=True)
     if row is None:
         return None
-    return CsvEncoder(KIND.csv_columns(LIST_FIELDS)).head() + row[0].encode()
+    return CsvEncoder(KIND.csv_columns(LIST_FIELDS)).head() + db.docs.csv_records([row])
 
 
 async def country(state: Snapshot, iso3: str) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:

@@ -3,7 +3,8 @@
 It answers the benchmark's four requests (one agreement, a dyad page, a country +
 date page, the filtered CSV export) with the statements ``api.queries`` compiles for
 SQLite, on the same build file, with the response bodies the API gives (the stored
-``detail_json`` / ``list_json`` / ``csv_record`` bytes and the list envelope), and
+``detail_json`` / ``list_json`` / ``csv_record`` bytes, decoded as the API decodes them, and the list
+envelope), and
 nothing else: no parameter checking, no ETag, CORS, gzip or problem documents, no
 router. Queries run on the event loop on one read-only, immutable connection, and
 totals are cached per filter as the API caches them. What the API costs above this
@@ -25,6 +26,8 @@ from urllib.parse import parse_qs
 import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from scripts.doc_store import load_decoder  # noqa: E402 - the API's decoder of the stored documents
 
 
 def _statements() -> dict[str, str]:
@@ -74,6 +77,7 @@ class Bare:
                 message = await receive()
                 if message["type"] == "lifespan.startup":
                     self.con = self.connect()
+                    self.docs = load_decoder(self.con.execute("SELECT name, dictionary FROM doc_dicts").fetchall())
                     await send({"type": "lifespan.startup.complete"})
                 elif message["type"] == "lifespan.shutdown":
                     await send({"type": "lifespan.shutdown.complete"})
@@ -83,7 +87,7 @@ class Bare:
             row = self.con.execute(SQL["get"], {"agreement_id": path[len(PREFIX):]}).fetchone()
             if row is None:
                 return await _reply(send, 404, JSON_HEADERS, b'{"detail":"not found"}')
-            return await _reply(send, 200, JSON_HEADERS, row[0])
+            return await _reply(send, 200, JSON_HEADERS, self.docs.detail(row[0]))
         if path == "/v1/agreements":
             return await self.agreements(scope, send)
         if path == "/healthz":
@@ -104,7 +108,7 @@ class Bare:
             cur = self.con.execute(SQL["csv"], params)
             chunk = HEAD_CSV
             while rows := cur.fetchmany(500):
-                await send({"type": "http.response.body", "body": chunk + b"".join([r[0] for r in rows]), "more_body": True})
+                await send({"type": "http.response.body", "body": chunk + self.docs.csv_records(rows), "more_body": True})
                 chunk = b""
             return await send({"type": "http.response.body", "body": chunk})
         key = (kind, *params.values())
@@ -120,7 +124,7 @@ class Bare:
         envelope = orjson.dumps({"count": len(rows), "total": total, "limit": limit, "next_cursor": nxt,
                                  "links": {"self": f"{base}?{raw}", "first": f"{base}?{raw}",
                                            "next": f"{base}?{raw}&cursor={nxt}" if nxt else None}})
-        body = b'{"items":[' + b",".join([r[0] for r in rows]) + b"]," + envelope[1:]
+        body = b'{"items":[' + self.docs.list_items(rows) + b"]," + envelope[1:]
         await _reply(send, 200, JSON_HEADERS, body)
 
 
