@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Iterator
 
+import numpy as np
 import polars as pl
 
 from schema.tableschema import Package
@@ -367,13 +368,19 @@ def _ordered(df: pl.DataFrame, name: str) -> pl.DataFrame:
     return df.select([pl.col(c.name).cast(POLARS_TYPES[c.type]) for c in ALL_EXPORTS[name]])
 
 
+# Pair-agreement-years exploded at a time (pairs are never split between two parts): bounds the dyad-year step's
+# memory whatever the package's size; each part is a few tens of MB.
+_PART_ROWS = 1 << 21
+
+
 def _dyad_years(pairs: pl.DataFrame, spans: pl.DataFrame, options: ExportOptions) -> pl.DataFrame:
     """One row per pair and year with at least one agreement in effect, with the two counts and the flag.
 
     The pair-agreement-years (the explode: at 100k agreements ≈ 4M rows under `until-ended`) are the largest
-    intermediate of the build, so they are made of integers only: an agreement is its rank in id order, a pair
-    its rank in (iso3_a, iso3_b) order. Sorted by (pair, year, agreement), each group's ids are then in id
-    order, and the groups in the table's order, without comparing a string."""
+    intermediate of the build, so they are made of integers only (an agreement is its rank in id order, a
+    pair its rank in (iso3_a, iso3_b) order) and in parts of about _PART_ROWS rows, whole pairs each, in pair
+    order. Sorted by (pair, year, agreement), each group's ids are in id order and the groups in the table's
+    order, without comparing a string."""
     s = spans
     if options.year_from is not None:
         s = s.with_columns(start=pl.max_horizontal("start", pl.lit(options.year_from)))
@@ -382,10 +389,29 @@ def _dyad_years(pairs: pl.DataFrame, spans: pl.DataFrame, options: ExportOptions
     s = s.filter(pl.col("start") <= pl.col("end")).sort("agreement_id").with_row_index("a")
     sides = ["iso3_a", "iso3_b", "cow_code_a", "cow_abbr_a", "cow_code_b", "cow_abbr_b"]
     keys = pairs.select(sides).unique(["iso3_a", "iso3_b"]).sort("iso3_a", "iso3_b").with_row_index("p")
-    years = (
+    spans_of_pairs = (
         pairs.select("agreement_id", "iso3_a", "iso3_b")
         .join(keys.select("p", "iso3_a", "iso3_b"), on=["iso3_a", "iso3_b"])
         .join(s, on="agreement_id", how="inner")
+        .select("p", "a", "start", "end", "in_force_from", "last_attested")
+    )
+    per_pair = (spans_of_pairs.group_by("p").agg(n=(pl.col("end") - pl.col("start") + 1).sum()).sort("p")
+                .select("p", part=(pl.col("n").cum_sum() - pl.col("n")) // _PART_ROWS))
+    spans_of_pairs = spans_of_pairs.join(per_pair, on="p")
+    ids = s.get_column("agreement_id")
+    n_parts = int(per_pair.get_column("part").max() or 0) + 1 if per_pair.height else 0
+    parts = [_pair_years(spans_of_pairs.filter(pl.col("part") == i), ids) for i in range(n_parts)]
+    grouped = pl.concat(parts) if parts else _pair_years(spans_of_pairs.clear(), ids)
+    return keys.join(grouped, on="p", how="inner", maintain_order="right").drop("p")
+
+
+def _pair_years(spans_of_pairs: pl.DataFrame, ids: pl.Series) -> pl.DataFrame:
+    """The dyad-year counts of some whole pairs (p, a, start, end, in_force_from, last_attested), by (p, year).
+
+    Sorted by (p, year, a), a group is a run of rows: its counts are numpy reductions over the runs, and its id
+    lists are slices of one buffer of every row's id (see _join_runs), so no per-group string is built."""
+    years = (
+        spans_of_pairs
         .select("p", "a", "in_force_from", "last_attested", year=pl.int_ranges("start", pl.col("end") + 1, dtype=pl.Int32))
         .explode("year")
         .select(
@@ -395,22 +421,47 @@ def _dyad_years(pairs: pl.DataFrame, spans: pl.DataFrame, options: ExportOptions
         )
         .sort("p", "year", "a")
     )
-    years = years.with_columns(agreement_id=s.get_column("agreement_id").gather(years.get_column("a"))).drop("a")
-    in_force = pl.col("in_force")
-    grouped = (
-        years.group_by("p", "year", maintain_order=True)  # within a group, rows keep their (agreement) order
-        .agg(
-            n_signed=pl.len().cast(pl.Int64),
-            n_in_force=in_force.sum().cast(pl.Int64),
-            assumed=pl.col("assumed").any().cast(pl.Int64),
-            agreement_ids=pl.col("agreement_id").str.join(LIST_SEPARATOR),
-            in_force_ids=pl.col("agreement_id").filter(in_force).str.join(LIST_SEPARATOR),
-        )
-        .with_columns(in_force_ids=pl.when(pl.col("n_in_force") > 0).then(pl.col("in_force_ids")),
-                      year=pl.col("year").cast(pl.Int64))
-    )
-    del years
-    return keys.join(grouped, on="p", how="inner", maintain_order="right").drop("p")
+    p, year = years.get_column("p").to_numpy(), years.get_column("year").to_numpy()
+    n = len(p)
+    starts = np.flatnonzero(np.r_[True, (p[1:] != p[:-1]) | (year[1:] != year[:-1])]) if n else np.zeros(0, np.int64)
+    bounds = np.r_[starts, n]
+    in_force = years.get_column("in_force").to_numpy()
+    n_in_force = np.add.reduceat(in_force.astype(np.int64), starts) if n else np.zeros(0, np.int64)
+    row_ids = ids.gather(years.get_column("a"))
+    forced = row_ids.filter(years.get_column("in_force"))
+    return pl.DataFrame({
+        "p": p[starts],
+        "year": year[starts].astype(np.int64),
+        "n_signed": np.diff(bounds).astype(np.int64),
+        "n_in_force": n_in_force,
+        "assumed": (np.maximum.reduceat(years.get_column("assumed").to_numpy(), starts) if n else np.zeros(0, bool)).astype(np.int64),
+        "agreement_ids": pl.Series(_join_runs(row_ids, bounds)),
+        "in_force_ids": pl.Series(_join_runs(forced, np.r_[0, np.cumsum(n_in_force)])),
+    }).with_columns(in_force_ids=pl.when(pl.col("n_in_force") > 0).then(pl.col("in_force_ids")))
+
+
+def _join_runs(items: pl.Series, bounds: np.ndarray):
+    """Each run items[bounds[g]:bounds[g+1]] joined by LIST_SEPARATOR, as an arrow array: every item is
+    followed by the separator unless it ends its run, all written into one buffer by arrow, whose offsets at
+    the run boundaries then delimit the runs (an empty run is an empty text)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    n, m = len(items), len(bounds) - 1
+    arr = items.to_arrow().cast(pa.large_string())
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    last = np.zeros(n, dtype=bool)
+    last[bounds[1:][bounds[1:] > bounds[:-1]] - 1] = True
+    sep_offsets = np.r_[0, np.cumsum(~last)].astype(np.int64)
+    seps = pa.LargeStringArray.from_buffers(n, pa.py_buffer(sep_offsets.tobytes()),
+                                            pa.py_buffer(LIST_SEPARATOR.encode() * int(sep_offsets[-1])))
+    joined = pc.binary_join_element_wise(arr, seps, pa.scalar("", pa.large_string()))
+    _, off_buf, data_buf = joined.buffers()
+    offsets = np.frombuffer(off_buf, dtype=np.int64)[joined.offset: joined.offset + n + 1]
+    run_offsets = offsets[bounds] - offsets[0]
+    data = pa.py_buffer(b"") if data_buf is None else data_buf.slice(int(offsets[0]))
+    return pa.LargeStringArray.from_buffers(m, pa.py_buffer(np.ascontiguousarray(run_offsets).tobytes()), data)
 
 
 def _full_panel(dyad_years: pl.DataFrame, codes: pl.DataFrame, options: ExportOptions, last_year: int | None) -> pl.DataFrame:
