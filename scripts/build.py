@@ -251,30 +251,12 @@ def _derive(con: sqlite3.Connection, frames: dict[str, pl.DataFrame]) -> None:
 
 
 def _dyad_tables(con: sqlite3.Connection, pkg: Package, exports: Path) -> None:
-    """The export tables (default options), each written to the export files as soon as it is made
-    (scripts/export.py), with dyads and dyad-years (every rule) stored for the API: the same frames, so the
-    API's rows are the files' rows. Only the frames the store needs are kept until it runs; every other
-    table is dropped once written (holding them all at once was the build's peak memory)."""
-    from .dyad_store import store
-    from .export import write_exports
-    from .export_columns import RULES
-    from .export_tables import ExportOptions, iter_frames
+    """The export tables (default options) written to `exports` as they are made, and the dyads and
+    dyad-years (every rule) stored for the API: the same frames, so the API's rows are the files' rows
+    (scripts/build_exports.py)."""
+    from .build_exports import store_and_write
 
-    default = ExportOptions().rule
-    dyads: dict[str, pl.DataFrame] = {}
-    years: dict[str, pl.DataFrame] = {}
-
-    def exported():
-        for name, rule, df in iter_frames(pkg, also=RULES):
-            if name == "dyads":
-                dyads[name] = df
-            elif name == "dyad_years":
-                years[str(rule)] = df
-            if rule in (None, default):
-                yield name, df
-
-    write_exports(pkg, exports, frames=exported())
-    store(con, dyads["dyads"], years)
+    store_and_write(con, pkg, exports)
 
 
 def create_tables(con: sqlite3.Connection) -> None:
