@@ -1,10 +1,13 @@
 """The rows of the researcher exports, as polars DataFrames (scripts/export.py writes them).
 
-Each agreement's years are worked out once (`agreement_span`, the dyad-year rules of
-scripts/export_columns.py); pairs and pair-years are then made by joins, explodes and
-group-bys in polars, not by Python loops over pairs, so that a package of 100k
-agreements with the directed tables and the `until-ended` rule (which gives far more
-pair-years than the attested one) builds no slower than before.
+Every table is made by polars expressions over whole columns, never by a Python loop over
+agreements or pairs: at 100k agreements (1M in bench/) the rows would be millions of Python
+objects. The agreements' years follow the dyad-year rules of scripts/export_columns.py:
+`agreement_span` states them for one agreement, `spans_frame` computes them for all at once
+(a test keeps the two in agreement). Pairs are a self-join of the parties; pair-years an
+explode of the spans' year ranges, made of integers and in parts (`_dyad_years`), so that
+the `until-ended` rule's millions of pair-agreement-years need little memory. `iter_frames`
+gives the tables one at a time, so that a caller can write and drop each in turn.
 """
 from __future__ import annotations
 
