@@ -196,18 +196,13 @@ def _derive(con: sqlite3.Connection, frames: dict[str, pl.DataFrame]) -> None:
     )
 
 
-def _dyad_tables(con: sqlite3.Connection, pkg: Package) -> dict[str, pl.DataFrame]:
-    """The export tables (default options), with dyads and dyad-years (every rule) stored for the API.
+def _dyad_tables(con: sqlite3.Connection, pkg: Package, exports: Path) -> None:
+    """The export tables (default options) written to `exports` as they are made, and the dyads and
+    dyad-years (every rule) stored for the API: the same frames, so the API's rows are the files' rows
+    (scripts/build_exports.py)."""
+    from .build_exports import store_and_write
 
-    The same frames then write the export files, so the API's rows are the files' rows.
-    """
-    from .dyad_store import store
-    from .export_columns import RULES
-    from .export_tables import build_frames_for_rules
-
-    frames, years = build_frames_for_rules(pkg, also=RULES)
-    store(con, frames["dyads"], years)
-    return frames
+    store_and_write(con, pkg, exports)
 
 
 def create_tables(con: sqlite3.Connection) -> None:
@@ -264,8 +259,9 @@ def build_package(root: Path, out: Path, progress: Progress = None, database_url
             say("precomputing lookup tables, documents and the full-text index…")
             _derive(con, frames)
             del frames  # the dyad tables and the exports read what they need themselves
-            say("precomputing the dyad and dyad-year tables…")
-            export_frames = _dyad_tables(con, pkg)
+            # --- researcher exports (scripts/export.py): build/exports/, swapped in with the rest ---
+            say("precomputing the dyad and dyad-year tables, writing the researcher exports…")
+            _dyad_tables(con, pkg, stage / "exports")
             say("indexing…")
             _create_indexes(con)
             meta = {
@@ -291,19 +287,13 @@ def build_package(root: Path, out: Path, progress: Progress = None, database_url
             orjson.dumps({k: v for k, v in meta.items() if k != "datapackage"} | {"counts": counts}, option=orjson.OPT_INDENT_2)
         )
         shutil.copy2(pkg.root / "datapackage.json", stage / "datapackage.json")
-        # --- researcher exports (scripts/export.py): build/exports/, swapped in with the rest ---
-        say("writing the researcher exports…")
-        from .export import write_exports
-
-        write_exports(pkg, stage / "exports", frames=export_frames)
-        # --- end of researcher exports ---
         # --- what depends on the data is generated here (and by dca release), never in a
         # data pull request: build/docs/ has the codebook, its figures and the coverage block ---
         say("writing the codebook and the coverage statement…")
         from .codebook import render_codebook
         from .coverage import coverage_markdown
 
-        for rel, data in render_codebook(pkg.root).items():
+        for rel, data in render_codebook(pkg.root, db=db).items():
             (stage / "docs" / rel).parent.mkdir(parents=True, exist_ok=True)
             (stage / "docs" / rel).write_bytes(data)
         (stage / "docs" / "coverage.md").write_text(coverage_markdown(pkg.root) + "\n", encoding="utf-8")

@@ -51,21 +51,6 @@ def _read(pkg: Package, r: Resource) -> pl.DataFrame:
     return df.with_columns(pl.all().fill_null(""))
 
 
-class _Rows(dict):
-    """Each resource's rows as dicts, made only for the resources a section loops over."""
-
-    def __init__(self, frames: dict[str, pl.DataFrame]):
-        super().__init__()
-        self.frames = frames
-
-    def __missing__(self, name: str) -> list[dict[str, str]]:
-        rows = self[name] = self.frames[name].to_dicts()
-        return rows
-
-    def get(self, name, default=None):  # type: ignore[override]
-        return self[name] if name in self.frames else default
-
-
 def _cell(text: Any) -> str:
     s = "" if text is None else str(text)
     return s.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ").strip()
@@ -152,17 +137,25 @@ def _changelog(root: Path) -> str | None:
 # --- sections ----------------------------------------------------------------
 
 class _Data:
+    """The package's resources as frames of text ("" for empty), read once for every section."""
+
     def __init__(self, pkg: Package):
         self.pkg = pkg
         self.frames = {r.name: _read(pkg, r) for r in pkg.resources}
-        self.rows = _Rows(self.frames)
-        self.countries = {c["iso3"]: c for c in self.rows.get("countries", [])}
-        self.parties: dict[str, list[str]] = {}
-        for p in self.rows.get("parties", []):
-            self.parties.setdefault(p["agreement_id"], []).append(p["country_iso3"])
 
-    def regions_of(self, agreement_id: str) -> set[str]:
-        return {self.countries.get(c, {}).get("region") or NO_REGION for c in self.parties.get(agreement_id, [])}
+    def party_regions(self) -> pl.DataFrame:
+        """agreement_id, iso3, region of every party row of a known agreement; NO_REGION for a country without
+        an M49 region (or not in countries)."""
+        f = self.frames
+        if "parties" not in f or "agreements" not in f:
+            return pl.DataFrame(schema={"agreement_id": pl.Utf8, "iso3": pl.Utf8, "region": pl.Utf8})
+        regions = (f["countries"].select("iso3", "region") if "countries" in f
+                   else pl.DataFrame(schema={"iso3": pl.Utf8, "region": pl.Utf8}))
+        regions = regions.unique("iso3", keep="last")  # as a dict keyed by iso3 keeps the last row
+        return (f["parties"].select("agreement_id", iso3="country_iso3")
+                .join(f["agreements"].select("agreement_id"), on="agreement_id", how="semi")
+                .join(regions, on="iso3", how="left")
+                .with_columns(region=pl.when(pl.col("region").fill_null("") != "").then("region").otherwise(pl.lit(NO_REGION))))
 
 
 SCOPE_FILE = "docs/scope.md"
@@ -280,20 +273,22 @@ FINAL_STATUSES = ("in_force", "expired", "terminated", "superseded")
 AGE_BANDS = [(12, "under 1 year"), (24, "1 to 2 years"), (60, "2 to 5 years"), (120, "5 to 10 years"), (None, "10 years or more")]
 
 
-def _status_age_section(agreements: list[dict]) -> list[str]:
+def _status_age_section(agreements: pl.DataFrame) -> list[str]:
     """How old each status is: the time from its status_as_of to the data date."""
-    if not agreements:
+    if not agreements.height:
         return []
-    import datetime as dt
-
-    data_date = max(a["status_as_of"] for a in agreements)
-    ref = dt.date.fromisoformat(data_date)
-    rows = {label: [0, 0] for _, label in AGE_BANDS}
-    for a in agreements:
-        d = dt.date.fromisoformat(a["status_as_of"])
-        months = (ref.year - d.year) * 12 + ref.month - d.month - (1 if ref.day < d.day else 0)
-        label = next(lbl for limit, lbl in AGE_BANDS if limit is None or months < limit)
-        rows[label][0 if a["status"] in FINAL_STATUSES else 1] += 1
+    data_date = agreements["status_as_of"].max()
+    ry, rm, rd = (int(x) for x in data_date.split("-"))
+    date = pl.col("status_as_of")
+    y, m, d = (date.str.slice(a, b).cast(pl.Int64) for a, b in ((0, 4), (5, 2), (8, 2)))
+    months = (ry - y) * 12 + rm - m - (pl.lit(rd) < d).cast(pl.Int64)
+    band = pl.lit(AGE_BANDS[-1][1])
+    for limit, lbl in reversed(AGE_BANDS[:-1]):
+        band = pl.when(months < limit).then(pl.lit(lbl)).otherwise(band)
+    counts = dict(((b, fin), n) for b, fin, n in agreements.select(
+        band.alias("band"), pl.col("status").is_in(list(FINAL_STATUSES)).alias("final"))
+        .group_by("band", "final").len().iter_rows())
+    rows = {label: [counts.get((label, True), 0), counts.get((label, False), 0)] for _, label in AGE_BANDS}
     return [
         "### How old the statuses are",
         "",
@@ -310,25 +305,22 @@ def _status_age_section(agreements: list[dict]) -> list[str]:
 
 def _coverage_section(data: _Data) -> list[str]:
     pkg = data.pkg
-    agreements = data.rows.get("agreements", [])
-    total = len(agreements)
-    regions = sorted({c.get("region") or NO_REGION for c in data.countries.values()} - {NO_REGION}) + [NO_REGION]
-    per_year: dict[int, Counter] = {}
-    per_region: Counter = Counter()
-    countries_in_region: dict[str, set[str]] = {}
-    for a in agreements:
-        year = int(a["signed_on"][:4])
-        rs = data.regions_of(a["agreement_id"])
-        c = per_year.setdefault(year, Counter())
-        c["_total"] += 1
-        for r in rs:
-            c[r] += 1
-            per_region[r] += 1
-        for iso3 in data.parties.get(a["agreement_id"], []):
-            countries_in_region.setdefault(data.countries.get(iso3, {}).get("region") or NO_REGION, set()).add(iso3)
+    agreements = data.frames.get("agreements", pl.DataFrame(schema={"agreement_id": pl.Utf8, "signed_on": pl.Utf8}))
+    total = agreements.height
+    countries = data.frames.get("countries", pl.DataFrame(schema={"iso3": pl.Utf8, "region": pl.Utf8}))
+    regions = sorted({r or NO_REGION for r in countries["region"].to_list()} - {NO_REGION}) + [NO_REGION]
+    year = pl.col("signed_on").str.slice(0, 4).cast(pl.Int64).alias("year")
+    years_of = agreements.select("agreement_id", year)
+    party = data.party_regions()
+    # an agreement counts once in each region in which it has a party
+    in_region = party.select("agreement_id", "region").unique().join(years_of, on="agreement_id")
+    per_year = dict(years_of.group_by("year").len().iter_rows())
+    per_year_region = {(y, r): n for y, r, n in in_region.group_by("year", "region").len().iter_rows()}
+    per_region = Counter(dict(in_region.group_by("region").len().iter_rows()))
+    countries_in_region = dict(party.select("region", "iso3").unique().group_by("region").len().iter_rows())
     used = [r for r in regions if per_region[r]]
-    year_rows = [[y, per_year[y]["_total"], *[per_year[y][r] or "" for r in used]] for y in sorted(per_year)]
-    region_rows = [[r, per_region[r], _pct(per_region[r], total), len(countries_in_region.get(r, ()))] for r in used]
+    year_rows = [[y, per_year[y], *[per_year_region.get((y, r)) or "" for r in used]] for y in sorted(per_year)]
+    region_rows = [[r, per_region[r], _pct(per_region[r], total), countries_in_region.get(r, 0)] for r in used]
     counts = ", ".join(f"{data.frames[r.name].height} {r.name.replace('_', ' ')}" for r in pkg.resources)
     years = f"{min(per_year)}-{max(per_year)}" if per_year else "none"
     return [
@@ -617,12 +609,13 @@ def render_html(markdown_text: str, title: str) -> str:
     return HTML_TEMPLATE.format(title=html.escape(title), body=body)
 
 
-def render_codebook(root: Path | str) -> dict[str, bytes]:
-    """Every codebook file, by path relative to docs/, as bytes."""
+def render_codebook(root: Path | str, db: Path | None = None) -> dict[str, bytes]:
+    """Every codebook file, by path relative to docs/, as bytes. `db`: the package's build database, just
+    written (dca build), for the figures' counts (see figures.package_stats)."""
     pkg = load_package(root)
     data = _Data(pkg)
     text = render_markdown(pkg, data)
-    st = figures.package_stats(pkg, top=TOP_N)
+    st = figures.package_stats(pkg, top=TOP_N, db=db)
     types = list(pkg.resource("agreements").field("agreement_type").enum or [])
     return {
         MD: text.encode("utf-8"),

@@ -20,11 +20,12 @@ metadata) so that release archives are byte-for-byte reproducible.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import shutil
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator
 
 import polars as pl
 
@@ -32,7 +33,7 @@ from schema.tableschema import Package, load_package
 
 from .atomic import TMP_PREFIX, clear_debris, replace_dir
 from .export_columns import ALL_EXPORTS, EXPORTS, FULL_PANEL_FORMATS, PRIMARY_KEYS, TITLES, Column, one_row_per
-from .export_tables import ExportError, ExportOptions, agreement_span, build_frames, coverage_year, read_rows
+from .export_tables import ExportError, ExportOptions, _last_year, agreement_span, build_frames, read_frame
 from .stata import StataError, stata_frame_bytes
 
 __all__ = ["ExportError", "ExportOptions", "agreement_span", "build_frames", "build_tables", "render_exports",
@@ -59,7 +60,9 @@ def build_tables(pkg: Package, options: ExportOptions = ExportOptions()) -> dict
 
 def _csv_bytes(df: pl.DataFrame) -> bytes:
     """RFC 4180 with LF line endings: a field is quoted only when it holds a comma, a quote or a line break."""
-    return df.write_csv(None, line_terminator="\n", quote_style="necessary", null_value="").encode("utf-8")
+    buf = io.BytesIO()  # bytes straight from the writer (no str of the whole file, decoded and encoded again)
+    df.write_csv(buf, line_terminator="\n", quote_style="necessary", null_value="")
+    return buf.getvalue()
 
 
 def _parquet_bytes(name: str, columns: list[Column], df: pl.DataFrame, pkg: Package | None = None) -> bytes:
@@ -105,17 +108,23 @@ def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+Frames = dict[str, pl.DataFrame] | Iterable[tuple[str, pl.DataFrame]]
+
+
 def iter_exports(pkg: Package, options: ExportOptions = ExportOptions(),
-                 frames: dict[str, pl.DataFrame] | None = None) -> Iterator[tuple[str, bytes]]:
+                 frames: Frames | None = None) -> Iterator[tuple[str, bytes]]:
     """Every export file as (file name, bytes), one at a time (so a large package is never held twice in
     memory): each table in its formats, then the descriptor that lists them. `frames`: build_frames(pkg,
-    options) when the caller has them already (dca build, which also stores dyads for the API); consumed."""
+    options) when the caller has them already (consumed), or (name, frame) pairs in the exports' order, made
+    as they are asked for (dca build: export_tables.iter_frames, so each table is dropped once written)."""
     frames = build_frames(pkg, options) if frames is None else frames
-    last_year = coverage_year(read_rows(pkg, "agreements", ["status_as_of"]))
+    if isinstance(frames, dict):
+        held = frames
+        frames = ((n, held.pop(n)) for n in [n for n in ALL_EXPORTS if n in held])
+    last_year = _last_year(read_frame(pkg, "agreements", ["status_as_of"]))
     resources = []
-    for name in [n for n in ALL_EXPORTS if n in frames]:
+    for name, df in frames:
         columns = ALL_EXPORTS[name]
-        df = frames.pop(name)
         writers = {
             "csv": lambda: _csv_bytes(df),
             "parquet": lambda: _parquet_bytes(name, columns, df, pkg),
@@ -174,7 +183,7 @@ def render_exports(pkg: Package, options: ExportOptions = ExportOptions()) -> di
 
 
 def write_exports(pkg: Package | Path | str, out: Path, options: ExportOptions = ExportOptions(),
-                  frames: dict[str, pl.DataFrame] | None = None) -> list[Path]:
+                  frames: Frames | None = None) -> list[Path]:
     """Write the exports into the folder `out` (created; not atomic: see export_package)."""
     if not isinstance(pkg, Package):
         pkg = load_package(pkg)

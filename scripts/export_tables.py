@@ -1,18 +1,21 @@
 """The rows of the researcher exports, as polars DataFrames (scripts/export.py writes them).
 
-Each agreement's years are worked out once (`agreement_span`, the dyad-year rules of
-scripts/export_columns.py); pairs and pair-years are then made by joins, explodes and
-group-bys in polars, not by Python loops over pairs, so that a package of 100k
-agreements with the directed tables and the `until-ended` rule (which gives far more
-pair-years than the attested one) builds no slower than before.
+Every table is made by polars expressions over whole columns, never by a Python loop over
+agreements or pairs: at 100k agreements (1M in bench/) the rows would be millions of Python
+objects. The agreements' years follow the dyad-year rules of scripts/export_columns.py:
+`agreement_span` states them for one agreement, `spans_frame` computes them for all at once
+(a test keeps the two in agreement). Pairs are a self-join of the parties; pair-years an
+explode of the spans' year ranges, made of integers and in parts (`_dyad_years`), so that
+the `until-ended` rule's millions of pair-agreement-years need little memory. `iter_frames`
+gives the tables one at a time, so that a caller can write and drop each in turn.
 """
 from __future__ import annotations
 
-import datetime as dt
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Iterator
 
+import numpy as np
 import polars as pl
 
 from schema.tableschema import Package
@@ -76,39 +79,22 @@ class Span:
 
 # --- reading -----------------------------------------------------------------
 
+def read_frame(pkg: Package, name: str, columns: list[str] | None = None) -> pl.DataFrame:
+    """A resource as text columns, None for empty cells (the packages' only missing value)."""
+    df = pl.read_csv(pkg.root / pkg.resource(name).path, infer_schema=False, columns=columns, encoding="utf8")
+    return df.with_columns(pl.col(c).replace("", None) for c in df.columns)
+
+
 def read_rows(pkg: Package, name: str, columns: list[str] | None = None) -> list[dict[str, str | None]]:
     """A resource's rows as dicts of text, None for empty cells (the packages' only missing value)."""
-    df = pl.read_csv(pkg.root / pkg.resource(name).path, infer_schema=False, columns=columns, encoding="utf8")
-    return df.with_columns(pl.col(c).replace("", None) for c in df.columns).to_dicts()
+    return read_frame(pkg, name, columns).to_dicts()
 
 
 _CHILD_NUMBER = re.compile(r"^(.*)-([a-z])([0-9]+)$")
 
 
-def _natural(child_id: str) -> tuple:
-    """Order child ids as people do: -s2 before -s10."""
-    m = _CHILD_NUMBER.match(child_id)
-    return (m.group(1), m.group(2), int(m.group(3))) if m else (child_id, "", 0)
-
-
-def _parts(date: str | None) -> tuple[int | None, int | None, int | None]:
-    if not date:
-        return None, None, None
-    bits = [int(b) for b in date.split("-")]
-    return tuple(bits + [None] * (3 - len(bits)))  # type: ignore[return-value]
-
-
 def _year(date: str | None) -> int | None:
     return int(date[:4]) if date else None
-
-
-def _int(v: str | None) -> int | None:
-    return int(v) if v not in (None, "") else None
-
-
-def _join(items: list[str]) -> str | None:
-    s = LIST_SEPARATOR.join(items)
-    return s or None
 
 
 # --- the rules ---------------------------------------------------------------
@@ -166,119 +152,196 @@ def build_frames_for_rules(pkg: Package, options: ExportOptions = ExportOptions(
                            also: tuple[str, ...] = ()) -> tuple[dict[str, pl.DataFrame], dict[str, pl.DataFrame]]:
     """build_frames, and the dyad_years table under each rule of `also` too (keyed by rule, options.rule's
     included): one pass over the package, since only the agreements' spans differ between the rules."""
-    countries = {c["iso3"]: c for c in read_rows(pkg, "countries")}
-    agreements = sorted(read_rows(pkg, "agreements"), key=lambda a: a["agreement_id"])
-    by_agreement: dict[str, dict[str, list[dict]]] = {}
-    for name, columns in NEEDED.items():
-        for row in read_rows(pkg, name, columns):
-            by_agreement.setdefault(row["agreement_id"], {}).setdefault(name, []).append(row)
-    cow_of = {iso3: (_int(c.get("cow_code")), c.get("cow_abbr")) for iso3, c in countries.items()}
-    last_year = coverage_year(agreements)
+    out: dict[str, pl.DataFrame] = {}
+    by_rule: dict[str, pl.DataFrame] = {}
+    for name, rule, df in iter_frames(pkg, options, also):
+        if name == "dyad_years":
+            by_rule[rule or options.rule] = df
+            if rule != options.rule:
+                continue
+        out[name] = df
+    return out, by_rule
 
-    def cow(iso3: str | None) -> tuple[int | None, str | None]:
-        return cow_of.get(iso3 or "", (None, None))
 
-    # each country's list items as text, once: the party lists of 100k agreements are joined from these
-    code_text = {iso3: "" if c is None else str(c) for iso3, (c, _) in cow_of.items()}
-    abbr_text = {iso3: ab or "" for iso3, (_, ab) in cow_of.items()}
-    name_text = {iso3: c.get("name") or iso3 for iso3, c in countries.items()}
+def iter_frames(pkg: Package, options: ExportOptions = ExportOptions(),
+                also: tuple[str, ...] = ()) -> Iterator[tuple[str, str | None, pl.DataFrame]]:
+    """The export tables one at a time, as (table name, rule, frame), in the exports' order, so that a caller
+    can write each one and drop it before the next is made (the dyad-year tables of a large package are the
+    build's largest objects). `rule` is set for dyad_years only: first under each rule of `also` other than
+    options.rule, then under options.rule (the exports' table), followed by its directed table.
 
-    flat = []
-    party_ids: list[str] = []
-    party_iso3: list[str] = []
-    rules = [options.rule] + [r for r in also if r != options.rule]
-    spans: dict[str, dict[str, list]] = {
-        rule: {k: [] for k in ("agreement_id", "start", "in_force_from", "last_attested", "end")} for rule in rules}
-    for a in agreements:
-        aid = a["agreement_id"]
-        rel = by_agreement.get(aid, {})
-        parties = sorted({p["country_iso3"] for p in rel.get("parties", [])})
-        equipment = sorted(rel.get("equipment", []), key=lambda e: _natural(e["equipment_id"]))
-        sources = sorted(rel.get("sources", []), key=lambda s: _natural(s["source_id"]))
-        y, m, d = _parts(a["signed_on"])
-        venue = a["venue_country_iso3"]
-        history = rel.get("status_history", [])
-        span = agreement_span(a, history, options.rule, last_year)
-        items = []
-        for e in equipment:
-            qty = f", quantity {e['quantity']}" if e.get("quantity") else ""
-            items.append(f"{e['designation']} ({e['category']}{qty}, {e['status']})")
-        flat.append({
-            "agreement_id": aid,
-            "title": a["title"],
-            "agreement_type": a["agreement_type"],
-            "instrument": a["instrument"],
-            "signed_on": a["signed_on"],
-            "signed_precision": a["signed_precision"],
-            "signed_year": y,
-            "signed_month": m,
-            "signed_day": d,
-            "venue_city": a["venue_city"],
-            "venue_country_iso3": venue,
-            "venue_country_cow_code": cow(venue)[0] if venue else None,
-            "venue_country_name": countries.get(venue, {}).get("name") if venue else None,
-            "status": a["status"],
-            "status_as_of": dt.date.fromisoformat(a["status_as_of"]),
-            "entry_into_force_on": a["entry_into_force_on"],
-            "entry_into_force_year": _year(a["entry_into_force_on"]),
-            "end_on": a["end_on"],
-            "end_year": _year(a["end_on"]),
-            "in_force_from_year": span.in_force_from if span else None,
-            "last_attested_year": span.last_attested if span else None,
-            "counted_to_year": span.end if span else None,
-            "assumed": int(span.end > span.last_attested) if span else None,
-            # one party order for every list column: position i names the same country in each
-            "parties_iso3": _join(parties),
-            "parties_cow_code": _join([code_text.get(p, "") for p in parties]),
-            "parties_cow_abbr": _join([abbr_text.get(p, "") for p in parties]),
-            "parties_without_cow": _join([p for p in parties if not code_text.get(p)]),
-            "parties_names": _join([name_text.get(p, p) for p in parties]),
-            "n_parties": len(parties),
-            "equipment_summary": (LIST_SEPARATOR + " ").join(items) or None,
-            "n_equipment": len(equipment),
-            "n_sources": len(sources),
-            "first_source_url": next((s["url"] for s in sources if s.get("url")), None),
-            "summary": a["summary"],
-            "notes": a["notes"],
-        })
-        party_ids += [aid] * len(parties)
-        party_iso3 += parties
-        for rule in rules:
-            sp = span if rule == options.rule else agreement_span(a, history, rule, last_year)
-            if sp:
-                for k, v in (("agreement_id", aid), ("start", sp.start), ("in_force_from", sp.in_force_from),
-                             ("last_attested", sp.last_attested), ("end", sp.end)):
-                    spans[rule][k].append(v)
-    flat_df = frame("agreements_flat", flat)
-    del flat, agreements, by_agreement  # the rows as Python objects: the frames below no longer need them
-    codes = pl.DataFrame(
-        {"iso3": list(cow_of), "cow_code": [c for c, _ in cow_of.values()], "cow_abbr": [ab for _, ab in cow_of.values()]},
-        schema={"iso3": pl.Utf8, "cow_code": pl.Int64, "cow_abbr": pl.Utf8},
-    )
-    parties_df = pl.DataFrame({"agreement_id": party_ids, "iso3": party_iso3}, schema={"agreement_id": pl.Utf8, "iso3": pl.Utf8})
+    Everything is made by polars expressions over whole columns (no Python loop over agreements): the
+    agreements' spans by `spans_frame`, pairs by a self-join of the parties, pair-years by an explode of the
+    spans' year ranges and a group-by."""
+    countries = read_frame(pkg, "countries", ["iso3", "cow_code", "cow_abbr", "name"]).with_columns(
+        pl.col("cow_code").cast(pl.Int64))
+    agreements = read_frame(pkg, "agreements").sort("agreement_id", maintain_order=True)
+    last_year = _last_year(agreements)
+    codes = countries.select("iso3", "cow_code", "cow_abbr")
+    rules = [r for r in also if r != options.rule] + [options.rule]
+    history = read_frame(pkg, "status_history", NEEDED["status_history"])
+    spans = {rule: spans_frame(agreements, history, rule, last_year) for rule in rules}
+    del history
+    parties = (read_frame(pkg, "parties", NEEDED["parties"])
+               .select("agreement_id", iso3="country_iso3").unique().sort("agreement_id", "iso3"))
+    flat = _flat(pkg, agreements, parties, countries, spans[options.rule])
+    del agreements
+    yield "agreements_flat", None, flat
     pairs = (
-        parties_df.join(parties_df, on="agreement_id", suffix="_b")
+        parties.join(parties, on="agreement_id", suffix="_b")
         .rename({"iso3": "iso3_a"})
         .filter(pl.col("iso3_a") < pl.col("iso3_b"))
     )
+    del parties
     pairs = _with_sides(pairs, codes)
-    attrs = flat_df.select("agreement_id", "signed_year", "signed_month", "signed_day", "agreement_type", "instrument",
-                           "status", "n_parties")
+    attrs = flat.select("agreement_id", "signed_year", "signed_month", "signed_day", "agreement_type", "instrument",
+                        "status", "n_parties")
+    del flat
     dyads = pairs.join(attrs, on="agreement_id", how="left").sort("agreement_id", "iso3_a", "iso3_b")
-    out = {
-        "agreements_flat": flat_df,
-        "dyads": _ordered(_undirected_ccodes(dyads), "dyads"),
-        "directed_dyads": _ordered(_directed(dyads, ["agreement_id", "iso3_a", "iso3_b"]), "directed_dyads"),
-    }
-    span_schema = {"agreement_id": pl.Utf8, "start": pl.Int64, "in_force_from": pl.Int64, "last_attested": pl.Int64,
-                   "end": pl.Int64}
-    by_rule = {rule: _ordered(_undirected_ccodes(_dyad_years(pairs, pl.DataFrame(spans[rule], schema=span_schema), options)),
-                              "dyad_years") for rule in rules}
-    out["dyad_years"] = by_rule[options.rule]
-    out["directed_dyad_years"] = _ordered(_directed(out["dyad_years"], ["iso3_a", "iso3_b", "year"]), "directed_dyad_years")
+    del attrs
+    yield "dyads", None, _ordered(_undirected_ccodes(dyads), "dyads")
+    yield "directed_dyads", None, _ordered(_directed(dyads, ["agreement_id", "iso3_a", "iso3_b"]), "directed_dyads")
+    del dyads
+    pairs = pairs.select("agreement_id", "iso3_a", "iso3_b", "cow_code_a", "cow_abbr_a", "cow_code_b", "cow_abbr_b")
+    for rule in rules:
+        years = _ordered(_undirected_ccodes(_dyad_years(pairs, spans.pop(rule), options)), "dyad_years")
+        yield "dyad_years", rule, years
+    del pairs
+    yield "directed_dyad_years", None, _ordered(_directed(years, ["iso3_a", "iso3_b", "year"]), "directed_dyad_years")
     if options.full_panel:
-        out["dyad_years_full"] = _full_panel(out["dyad_years"], codes, options, last_year)
-    return out, by_rule
+        yield "dyad_years_full", None, _full_panel(years, codes, options, last_year)
+
+
+def _year_of(col: str) -> pl.Expr:
+    """The year of an ISO 8601 date, truncated or not (the first four characters), as _year does."""
+    return pl.col(col).str.slice(0, 4).cast(pl.Int64)
+
+
+def _last_year(agreements: pl.DataFrame) -> int | None:
+    """coverage_year of a frame of agreements."""
+    latest = agreements.get_column("status_as_of").drop_nulls().max() if agreements.height else None
+    return _year(latest)  # type: ignore[arg-type]
+
+
+def spans_frame(agreements: pl.DataFrame, history: pl.DataFrame, rule: str, last_year: int | None) -> pl.DataFrame:
+    """agreement_span of every agreement at once: agreement_id, start, in_force_from, last_attested, end, for the
+    agreements that count (the others have no row). agreement_span is the rule for one agreement; this is the
+    same rule as column expressions (tests/test_export.py checks that they agree)."""
+    own = (history.filter(pl.col("equipment_id").is_null() & pl.col("status_on").is_not_null())
+           .join(agreements.select("agreement_id", "status"), on="agreement_id", how="inner"))
+    steps = own.group_by("agreement_id").agg(
+        in_force_step=pl.col("status_on").filter(pl.col("agreement_status") == "in_force").min(),
+        status_step=pl.col("status_on").filter(pl.col("agreement_status") == pl.col("status")).min(),
+    )
+    status = pl.col("status")
+    active = status.is_in(list(ACTIVE_STATUSES))
+    a = (agreements.select("agreement_id", "status", "signed_on", "status_as_of", "entry_into_force_on", "end_on")
+         .filter(status.is_in(list(ACTIVE_STATUSES + ENDED_STATUSES)))
+         .join(steps, on="agreement_id", how="left", maintain_order="left"))
+    start = pl.col("start")
+    a = a.with_columns(start=_year_of("signed_on")).with_columns(
+        in_force_from=pl.coalesce(_year_of("entry_into_force_on"), _year_of("in_force_step"),
+                                  pl.when(status == "in_force").then(_year_of("status_as_of"))),
+        last_attested=pl.max_horizontal(
+            pl.when(pl.col("end_on").is_not_null()).then(_year_of("end_on"))
+            .when(active).then(_year_of("status_as_of"))
+            .otherwise(pl.coalesce(_year_of("status_step"), start)),
+            start),
+    )
+    end = pl.col("last_attested")
+    if rule == RULE_UNTIL_ENDED and last_year:
+        end = pl.when(pl.col("end_on").is_null() & active).then(pl.max_horizontal(end, pl.lit(last_year))).otherwise(end)
+    known = pl.col("in_force_from").is_not_null()  # (max_horizontal skips nulls: a None stays None only by `known`)
+    a = a.with_columns(end=end).with_columns(in_force_from=pl.when(known).then(pl.max_horizontal("in_force_from", start)))
+    a = a.with_columns(
+        end=pl.when(known).then(pl.max_horizontal("end", "in_force_from")).otherwise("end"),
+        last_attested=pl.when(known).then(pl.max_horizontal("last_attested", "in_force_from")).otherwise("last_attested"),
+    )
+    return a.select("agreement_id", "start", "in_force_from", "last_attested", "end")
+
+
+def _natural_key(col: str) -> list[pl.Expr]:
+    """_natural as sort keys: -s2 before -s10."""
+    m = pl.col(col).str.extract_groups(_CHILD_NUMBER.pattern)
+    return [pl.coalesce(m.struct.field("1"), pl.col(col)), m.struct.field("2").fill_null(""),
+            m.struct.field("3").cast(pl.Int64).fill_null(0)]
+
+
+def _sorted_children(df: pl.DataFrame, id_col: str) -> pl.DataFrame:
+    """Child rows by agreement, in the natural order of their ids (stable, as Python's sorted)."""
+    keys = _natural_key(id_col)
+    return (df.with_columns(k.alias(f"_k{i}") for i, k in enumerate(keys))
+            .sort("agreement_id", "_k0", "_k1", "_k2", maintain_order=True)
+            .drop("_k0", "_k1", "_k2"))
+
+
+def _none_if_empty(col: str) -> pl.Expr:
+    return pl.when(pl.col(col) != "").then(pl.col(col)).alias(col)
+
+
+def _flat(pkg: Package, agreements: pl.DataFrame, parties: pl.DataFrame, countries: pl.DataFrame,
+          spans: pl.DataFrame) -> pl.DataFrame:
+    """agreements_flat: one row per agreement, with its party lists, equipment summary and span."""
+    # each country's list items as text; a party that is not a row of countries: no code, its ISO3 as name
+    text = countries.select(
+        "iso3",
+        code=pl.col("cow_code").cast(pl.Utf8).fill_null(""),
+        abbr=pl.col("cow_abbr").fill_null(""),
+        cname=pl.coalesce("name", "iso3"),
+    )
+    sep = LIST_SEPARATOR
+    plists = (
+        parties.join(text, on="iso3", how="left", maintain_order="left")
+        .with_columns(pl.col("code", "abbr").fill_null(""), pl.col("cname").fill_null(pl.col("iso3")))
+        .group_by("agreement_id")
+        .agg(
+            parties_iso3=pl.col("iso3").str.join(sep),
+            parties_cow_code=pl.col("code").str.join(sep),
+            parties_cow_abbr=pl.col("abbr").str.join(sep),
+            parties_without_cow=pl.col("iso3").filter(pl.col("code") == "").str.join(sep),
+            parties_names=pl.col("cname").str.join(sep),
+            n_parties=pl.len().cast(pl.Int64),
+        )
+        .with_columns(_none_if_empty(c) for c in ("parties_iso3", "parties_cow_code", "parties_cow_abbr",
+                                                  "parties_without_cow", "parties_names"))
+    )
+    eq = _sorted_children(read_frame(pkg, "equipment", NEEDED["equipment"]), "equipment_id")
+    qty = pl.col("quantity")
+    item = pl.concat_str(
+        pl.col("designation").fill_null("None"), pl.lit(" ("), pl.col("category").fill_null("None"),
+        pl.when(qty.is_not_null()).then(pl.lit(", quantity ") + qty).otherwise(pl.lit("")),
+        pl.lit(", "), pl.col("status").fill_null("None"), pl.lit(")"))
+    eq = (eq.group_by("agreement_id")
+          .agg(equipment_summary=item.str.join(sep + " "), n_equipment=pl.len().cast(pl.Int64)))
+    src = _sorted_children(read_frame(pkg, "sources", NEEDED["sources"]), "source_id")
+    src = (src.group_by("agreement_id")
+           .agg(n_sources=pl.len().cast(pl.Int64), first_source_url=pl.col("url").drop_nulls().first()))
+    venue = countries.select(venue_country_iso3="iso3", venue_country_cow_code="cow_code", venue_country_name="name")
+    span = spans.select("agreement_id", in_force_from_year="in_force_from", last_attested_year="last_attested",
+                        counted_to_year="end",
+                        assumed=(pl.col("end") > pl.col("last_attested")).cast(pl.Int64))
+    date = pl.col("signed_on").str.split("-")
+    df = (
+        agreements
+        .join(venue, on="venue_country_iso3", how="left", maintain_order="left")
+        .join(span, on="agreement_id", how="left", maintain_order="left")
+        .join(plists, on="agreement_id", how="left", maintain_order="left")
+        .join(eq, on="agreement_id", how="left", maintain_order="left")
+        .join(src, on="agreement_id", how="left", maintain_order="left")
+        .with_columns(
+            signed_year=date.list.get(0, null_on_oob=True).cast(pl.Int64),
+            signed_month=date.list.get(1, null_on_oob=True).cast(pl.Int64),
+            signed_day=date.list.get(2, null_on_oob=True).cast(pl.Int64),
+            status_as_of=pl.col("status_as_of").str.to_date("%Y-%m-%d"),
+            entry_into_force_year=_year_of("entry_into_force_on"),
+            end_year=_year_of("end_on"),
+            n_parties=pl.col("n_parties").fill_null(0),
+            n_equipment=pl.col("n_equipment").fill_null(0),
+            n_sources=pl.col("n_sources").fill_null(0),
+            equipment_summary=_none_if_empty("equipment_summary"),
+        )
+    )
+    return _ordered(df, "agreements_flat")
 
 
 def _with_sides(pairs: pl.DataFrame, codes: pl.DataFrame) -> pl.DataFrame:
@@ -308,39 +371,100 @@ def _ordered(df: pl.DataFrame, name: str) -> pl.DataFrame:
     return df.select([pl.col(c.name).cast(POLARS_TYPES[c.type]) for c in ALL_EXPORTS[name]])
 
 
+# Pair-agreement-years exploded at a time (pairs are never split between two parts): bounds the dyad-year step's
+# memory whatever the package's size; each part is a few tens of MB.
+_PART_ROWS = 1 << 21
+
+
 def _dyad_years(pairs: pl.DataFrame, spans: pl.DataFrame, options: ExportOptions) -> pl.DataFrame:
-    """One row per pair and year with at least one agreement in effect, with the two counts and the flag."""
+    """One row per pair and year with at least one agreement in effect, with the two counts and the flag.
+
+    The pair-agreement-years (the explode: at 100k agreements ≈ 4M rows under `until-ended`) are the largest
+    intermediate of the build, so they are made of integers only (an agreement is its rank in id order, a
+    pair its rank in (iso3_a, iso3_b) order) and in parts of about _PART_ROWS rows, whole pairs each, in pair
+    order. Sorted by (pair, year, agreement), each group's ids are in id order and the groups in the table's
+    order, without comparing a string."""
     s = spans
     if options.year_from is not None:
         s = s.with_columns(start=pl.max_horizontal("start", pl.lit(options.year_from)))
     if options.year_to is not None:
         s = s.with_columns(end=pl.min_horizontal("end", pl.lit(options.year_to)))
-    s = s.filter(pl.col("start") <= pl.col("end"))
-    years = (
-        pairs.select("agreement_id", "iso3_a", "iso3_b", "cow_code_a", "cow_abbr_a", "cow_code_b", "cow_abbr_b")
+    s = s.filter(pl.col("start") <= pl.col("end")).sort("agreement_id").with_row_index("a")
+    sides = ["iso3_a", "iso3_b", "cow_code_a", "cow_abbr_a", "cow_code_b", "cow_abbr_b"]
+    keys = pairs.select(sides).unique(["iso3_a", "iso3_b"]).sort("iso3_a", "iso3_b").with_row_index("p")
+    spans_of_pairs = (
+        pairs.select("agreement_id", "iso3_a", "iso3_b")
+        .join(keys.select("p", "iso3_a", "iso3_b"), on=["iso3_a", "iso3_b"])
         .join(s, on="agreement_id", how="inner")
-        .with_columns(year=pl.int_ranges("start", pl.col("end") + 1, dtype=pl.Int64))
+        .select("p", "a", "start", "end", "in_force_from", "last_attested")
+    )
+    per_pair = (spans_of_pairs.group_by("p").agg(n=(pl.col("end") - pl.col("start") + 1).sum()).sort("p")
+                .select("p", part=(pl.col("n").cum_sum() - pl.col("n")) // _PART_ROWS))
+    spans_of_pairs = spans_of_pairs.join(per_pair, on="p")
+    ids = s.get_column("agreement_id")
+    n_parts = int(per_pair.get_column("part").max() or 0) + 1 if per_pair.height else 0
+    parts = [_pair_years(spans_of_pairs.filter(pl.col("part") == i), ids) for i in range(n_parts)]
+    grouped = pl.concat(parts) if parts else _pair_years(spans_of_pairs.clear(), ids)
+    return keys.join(grouped, on="p", how="inner", maintain_order="right").drop("p")
+
+
+def _pair_years(spans_of_pairs: pl.DataFrame, ids: pl.Series) -> pl.DataFrame:
+    """The dyad-year counts of some whole pairs (p, a, start, end, in_force_from, last_attested), by (p, year).
+
+    Sorted by (p, year, a), a group is a run of rows: its counts are numpy reductions over the runs, and its id
+    lists are slices of one buffer of every row's id (see _join_runs), so no per-group string is built."""
+    years = (
+        spans_of_pairs
+        .select("p", "a", "in_force_from", "last_attested", year=pl.int_ranges("start", pl.col("end") + 1, dtype=pl.Int32))
         .explode("year")
-        .with_columns(
+        .select(
+            "p", "year", "a",
             in_force=pl.col("in_force_from").is_not_null() & (pl.col("year") >= pl.col("in_force_from")),
             assumed=pl.col("year") > pl.col("last_attested"),
         )
+        .sort("p", "year", "a")
     )
-    ids = pl.col("agreement_id").sort()
-    grouped = (
-        years.group_by("iso3_a", "iso3_b", "year")
-        .agg(
-            pl.first("cow_code_a"), pl.first("cow_abbr_a"), pl.first("cow_code_b"), pl.first("cow_abbr_b"),
-            n_signed=pl.len().cast(pl.Int64),
-            n_in_force=pl.col("in_force").sum().cast(pl.Int64),
-            assumed=pl.col("assumed").any().cast(pl.Int64),
-            agreement_ids=ids.str.join(LIST_SEPARATOR),
-            in_force_ids=pl.col("agreement_id").filter(pl.col("in_force")).sort().str.join(LIST_SEPARATOR),
-        )
-        .with_columns(in_force_ids=pl.when(pl.col("n_in_force") > 0).then(pl.col("in_force_ids")))
-        .sort("iso3_a", "iso3_b", "year")
-    )
-    return grouped
+    p, year = years.get_column("p").to_numpy(), years.get_column("year").to_numpy()
+    n = len(p)
+    starts = np.flatnonzero(np.r_[True, (p[1:] != p[:-1]) | (year[1:] != year[:-1])]) if n else np.zeros(0, np.int64)
+    bounds = np.r_[starts, n]
+    in_force = years.get_column("in_force").to_numpy()
+    n_in_force = np.add.reduceat(in_force.astype(np.int64), starts) if n else np.zeros(0, np.int64)
+    row_ids = ids.gather(years.get_column("a"))
+    forced = row_ids.filter(years.get_column("in_force"))
+    return pl.DataFrame({
+        "p": p[starts],
+        "year": year[starts].astype(np.int64),
+        "n_signed": np.diff(bounds).astype(np.int64),
+        "n_in_force": n_in_force,
+        "assumed": (np.maximum.reduceat(years.get_column("assumed").to_numpy(), starts) if n else np.zeros(0, bool)).astype(np.int64),
+        "agreement_ids": pl.Series(_join_runs(row_ids, bounds)),
+        "in_force_ids": pl.Series(_join_runs(forced, np.r_[0, np.cumsum(n_in_force)])),
+    }).with_columns(in_force_ids=pl.when(pl.col("n_in_force") > 0).then(pl.col("in_force_ids")))
+
+
+def _join_runs(items: pl.Series, bounds: np.ndarray):
+    """Each run items[bounds[g]:bounds[g+1]] joined by LIST_SEPARATOR, as an arrow array: every item is
+    followed by the separator unless it ends its run, all written into one buffer by arrow, whose offsets at
+    the run boundaries then delimit the runs (an empty run is an empty text)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    n, m = len(items), len(bounds) - 1
+    arr = items.to_arrow().cast(pa.large_string())
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    last = np.zeros(n, dtype=bool)
+    last[bounds[1:][bounds[1:] > bounds[:-1]] - 1] = True
+    sep_offsets = np.r_[0, np.cumsum(~last)].astype(np.int64)
+    seps = pa.LargeStringArray.from_buffers(n, pa.py_buffer(sep_offsets.tobytes()),
+                                            pa.py_buffer(LIST_SEPARATOR.encode() * int(sep_offsets[-1])))
+    joined = pc.binary_join_element_wise(arr, seps, pa.scalar("", pa.large_string()))
+    _, off_buf, data_buf = joined.buffers()
+    offsets = np.frombuffer(off_buf, dtype=np.int64)[joined.offset: joined.offset + n + 1]
+    run_offsets = offsets[bounds] - offsets[0]
+    data = pa.py_buffer(b"") if data_buf is None else data_buf.slice(int(offsets[0]))
+    return pa.LargeStringArray.from_buffers(m, pa.py_buffer(np.ascontiguousarray(run_offsets).tobytes()), data)
 
 
 def _full_panel(dyad_years: pl.DataFrame, codes: pl.DataFrame, options: ExportOptions, last_year: int | None) -> pl.DataFrame:

@@ -44,7 +44,7 @@ _WIDE_MISSING = struct.unpack("<d", b"\x00\x00\x00\x00\x00\x1b\xe0\x7f")[0]  # a
 _LONG_MAX, _LONG_MIN = 2147483620, -2147483647
 _STATA_EPOCH_SHIFT = 3653  # days from 1960-01-01 (Stata's day 0) to 1970-01-01 (polars' day 0)
 _O_SHIFT = 2 ** 16  # format 118, little-endian: key = v + o * 2**16 (v: 2 bytes, o: 6 bytes)
-_CHUNK = 1 << 16  # rows per vectorised copy of a text column (bounds the index arrays)
+_CHUNK_BYTES = 1 << 22  # bytes of text per vectorised copy of a text column (bounds the index arrays)
 _MAP_TAGS = ("stata_data", "map", "variable_types", "varnames", "sortlist", "formats", "value_label_names",
              "variable_labels", "characteristics", "data", "strls", "value_labels", "stata_data_close", "end-of-file")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -77,18 +77,21 @@ def _utf8(s: pl.Series) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _place_text(rec: np.ndarray, start: int, width: int, s: pl.Series) -> None:
-    """Copy each cell's bytes into rec[row, start:start+width] (the rest stays NUL: Stata's padding)."""
+    """Copy each cell's bytes into rec[row, start:start+width] (the rest stays NUL: Stata's padding).
+
+    A boolean mask of the cells' byte positions (row i: its first len(i) bytes) takes the column's bytes in
+    row order, which is the order of the UTF-8 buffer: one masked copy, no index array per byte. In chunks of
+    rows whose mask is about _CHUNK_BYTES."""
     data, offsets = _utf8(s)
     n = len(offsets) - 1
-    for lo in range(0, n, _CHUNK):
-        hi = min(n, lo + _CHUNK)
+    step = max(1, _CHUNK_BYTES // width)
+    positions = np.arange(width)
+    for lo in range(0, n, step):
+        hi = min(n, lo + step)
         first, last = offsets[lo], offsets[hi]
-        lengths = np.diff(offsets[lo: hi + 1])
-        if last == first:
-            continue
-        rows = np.repeat(np.arange(lo, hi, dtype=np.int64), lengths)
-        cols = np.arange(first, last, dtype=np.int64) - np.repeat(offsets[lo:hi], lengths) + start
-        rec[rows, cols] = data[first:last]
+        if last > first:
+            mask = positions < np.diff(offsets[lo: hi + 1])[:, None]
+            rec[lo:hi, start:start + width][mask] = data[first:last]
 
 
 def _strl_keys(df: pl.DataFrame, strl: list[tuple[int, str]]) -> tuple[dict[str, np.ndarray], bytes]:
@@ -107,11 +110,37 @@ def _strl_keys(df: pl.DataFrame, strl: list[tuple[int, str]]) -> tuple[dict[str,
     keyed = cells.join(first, on="val", how="left", maintain_order="left").with_columns(
         key=(pl.col("key_v") + pl.col("key_o") * _O_SHIFT).fill_null(0).cast(pl.UInt64))
     keys = {name: keyed.filter(pl.col("j") == j)["key"].to_numpy() for j, (_, name) in enumerate(strl)}
-    parts = []
-    for text, v, o in first.iter_rows():
-        raw = text.encode("utf-8")
-        parts.append(b"GSO" + struct.pack("<IQBI", v, o, 130, len(raw) + 1) + raw + b"\x00")
-    return keys, b"".join(parts)
+    return keys, _gso_blob(first)
+
+
+# One GSO record's head: "GSO", v (uint32), o (uint64), type 130 (text), length with its NUL (uint32).
+_GSO_HEAD = np.dtype([("gso", "S3"), ("v", "<u4"), ("o", "<u8"), ("t", "u1"), ("len", "<u4")])  # packed: 20 bytes
+
+
+def _gso_blob(first: pl.DataFrame) -> bytes:
+    """The strL table: each distinct text (val, key_v, key_o) as one GSO record, in order, built by arrow
+    (each record's head, its bytes and a NUL joined element-wise) instead of a Python call per text."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    m = first.height
+    if m == 0:
+        return b""
+    text = first.get_column("val").to_arrow().cast(pa.large_binary())
+    if isinstance(text, pa.ChunkedArray):
+        text = text.combine_chunks()
+    head = np.zeros(m, dtype=_GSO_HEAD)
+    head["gso"] = b"GSO"
+    head["v"] = first.get_column("key_v").to_numpy()
+    head["o"] = first.get_column("key_o").to_numpy()
+    head["t"] = 130
+    head["len"] = pc.binary_length(text).to_numpy(zero_copy_only=False) + 1
+    heads = pa.FixedSizeBinaryArray.from_buffers(pa.binary(_GSO_HEAD.itemsize), m, [None, pa.py_buffer(head.tobytes())])
+    records = pc.binary_join_element_wise(heads.cast(pa.large_binary()), text, pa.scalar(b"\x00", pa.large_binary()),
+                                          pa.scalar(b"", pa.large_binary()))
+    _, off_buf, data_buf = records.buffers()
+    offsets = np.frombuffer(off_buf, dtype=np.int64)[records.offset: records.offset + m + 1]
+    return bytes(memoryview(data_buf)[offsets[0]:offsets[-1]])
 
 
 def _value_label(name: str, labels: dict[int, str]) -> bytes:

@@ -160,3 +160,36 @@ def test_bulk_load_stores_what_executemany_stores(frames, tmp_path, monkeypatch)
         assert len(rows) == frames[name].height
         assert rows == cons["executemany"].execute(q).fetchall(), name
     assert cons["bulk"].execute("SELECT typeof(value_amount), typeof(quantity) FROM equipment WHERE equipment_id = 'zz-01-e1'").fetchone() == ("real", "integer")
+
+
+@pytest.mark.parametrize("where", ["writer", "tables"])
+def test_a_failure_in_the_dyad_step_fails_the_build_and_leaves_the_previous_one(built, monkeypatch, where):
+    """The exports are written in a thread while the dyad tables are made and stored: an error on either
+    side is the build's error (not a hang, not a half-written build), whether the writer fails (a Stata
+    file that cannot be written) or the tables do (after the writer has started)."""
+    import scripts.export as export_mod
+    import scripts.export_tables as tables_mod
+    from scripts.export import ExportError
+
+    pkg, out, _ = built
+    before = (out / DB_NAME).read_bytes()
+    if where == "writer":
+        def no_stata(*a, **k):
+            raise ExportError("simulated: a .dta file cannot be written")
+        monkeypatch.setattr(export_mod, "_stata_bytes", no_stata)
+        expected = ExportError
+    else:
+        made = tables_mod.iter_frames
+
+        def halfway(*a, **k):
+            for i, item in enumerate(made(*a, **k)):
+                if i == 3:
+                    raise RuntimeError("simulated: the dyad-years cannot be made")
+                yield item
+        monkeypatch.setattr(tables_mod, "iter_frames", halfway)
+        expected = RuntimeError
+    with pytest.raises(expected, match="simulated"):
+        build_package(pkg, out)
+    assert (out / DB_NAME).read_bytes() == before
+    assert (out / "exports" / "datapackage.json").exists()
+    assert not [p for p in out.parent.iterdir() if p.name.startswith(TMP_PREFIX)]

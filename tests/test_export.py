@@ -18,6 +18,7 @@ import sys
 from pathlib import Path
 
 import pandas as pd
+import polars as pl
 import pytest
 from typer.testing import CliRunner
 
@@ -27,7 +28,7 @@ from scripts.cli import app
 from scripts.downloads import list_downloads
 from scripts.export import ExportError, ExportOptions, agreement_span, build_tables, export_package, render_exports
 from scripts.export_columns import ALL_EXPORTS, EXPORTS
-from scripts.export_tables import Span
+from scripts.export_tables import Span, spans_frame
 from tests.packages import make_package
 
 runner = CliRunner()
@@ -252,7 +253,7 @@ def test_announced_and_under_negotiation_are_not_counted(tmp_path):
     assert [flat[B][k] for k in ("in_force_from_year", "last_attested_year", "counted_to_year", "assumed")] == ["", "", "", ""]
 
 
-@pytest.mark.parametrize("agreement, history, rule, expected", [
+SPAN_CASES = [
     # in force, no entry date: in force from its status_as_of year; through 2024 by assumption, 2002 attested
     ({"status": "in_force", "signed_on": "2001-05-06", "status_as_of": "2002-03-04"}, [], "until-ended", Span(2001, 2002, 2002, 2024)),
     ({"status": "in_force", "signed_on": "2001-05-06", "status_as_of": "2002-03-04"}, [], "attested", Span(2001, 2002, 2002, 2002)),
@@ -274,9 +275,31 @@ def test_announced_and_under_negotiation_are_not_counted(tmp_path):
      "attested", Span(2018, 2019, 2019, 2019)),
     ({"status": "announced", "signed_on": "2020", "status_as_of": "2024-01-01"}, [], "until-ended", None),
     ({"status": "under_negotiation", "signed_on": "2020", "status_as_of": "2024-01-01"}, [], "until-ended", None),
-])
+]
+
+
+@pytest.mark.parametrize("agreement, history, rule, expected", SPAN_CASES)
 def test_agreement_span_rules(agreement, history, rule, expected):
     assert agreement_span(agreement, history, rule, last_year=2024) == expected
+
+
+@pytest.mark.parametrize("rule", ["until-ended", "attested"])
+def test_spans_frame_is_agreement_span_for_every_agreement_at_once(rule):
+    """The build's vectorised spans (one polars expression per column) give agreement_span's answer for each
+    case above, all in one frame, each agreement with only its own history rows."""
+    cols = ["agreement_id", "status", "signed_on", "status_as_of", "entry_into_force_on", "end_on"]
+    hcols = ["agreement_id", "equipment_id", "status_on", "agreement_status"]
+    agreements, history, expected = [], [], {}
+    for i, (agreement, hist, _, _) in enumerate(SPAN_CASES):
+        aid = f"case-{i:02d}"
+        agreements.append({c: agreement.get(c) for c in cols} | {"agreement_id": aid})
+        history += [{c: h.get(c) for c in hcols} | {"agreement_id": aid} for h in hist]
+        expected[aid] = agreement_span(agreement, hist, rule, last_year=2024)
+    frame = spans_frame(pl.DataFrame(agreements, schema={c: pl.Utf8 for c in cols}),
+                        pl.DataFrame(history, schema={c: pl.Utf8 for c in hcols}), rule, 2024)
+    got = {r.pop("agreement_id"): Span(**r) for r in frame.to_dicts()}
+    assert got == {aid: span for aid, span in expected.items() if span is not None}
+    assert any(s is None for s in expected.values()) and len(got) > 5
 
 
 def test_parties_without_cow_code_have_an_empty_slot(tmp_path):
