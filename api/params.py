@@ -224,6 +224,9 @@ class Params:
     def __init__(self, *params: Param) -> None:
         self.params = {p.name: p for p in params}
         self.names = frozenset(self.params)
+        self._absent: dict[str, Any] = dict.fromkeys(self.params)
+        self._multi = frozenset(p.name for p in params if p.multi)
+        self._order = {name: i for i, name in enumerate(self.params)}
 
     def __add__(self, other: "Params") -> "Params":
         return Params(*self.params.values(), *other.params.values())
@@ -264,18 +267,19 @@ class Params:
             bad = sorted({k for k, v in items if "\x00" in v})
             raise Problem(422, "; ".join(f"{n}: contains a NUL character" for n in bad),
                           errors=[{"parameter": n, "message": "contains a NUL character"} for n in bad])
-        out: dict[str, Any] = {}
+        out = dict(self._absent)
+        for name in self._multi:
+            out[name] = []
         repeated = []
-        for name, p in self.params.items():
-            values = given.get(name)
-            if p.multi:
-                out[name] = values or []
-            elif values:
+        for name, values in given.items():
+            if name in self._multi:
+                out[name] = values
+            else:
                 if len(values) > 1:
                     repeated.append(name)
                 out[name] = values[-1]
-            else:
-                out[name] = None
+        if len(repeated) > 1:
+            repeated.sort(key=self._order.__getitem__)  # named in the order the endpoint declares them
         if repeated:
             raise Problem(422, "; ".join(f"{n}: given more than once; give it once" for n in repeated),
                           errors=[{"parameter": n, "message": "given more than once"} for n in repeated])

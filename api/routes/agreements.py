@@ -146,8 +146,16 @@ def agreement_filter(state: Snapshot, check: Checker, p: dict[str, Any]) -> Agre
     )
 
 
+def _accept(request: Request) -> str | None:
+    """The first Accept header, as ``request.headers.get("accept")`` gives it (without building Headers)."""
+    for k, v in request.scope["headers"]:
+        if k == b"accept":
+            return v.decode("latin-1")
+    return None
+
+
 def output_format(check: Checker, request: Request, value: str | None) -> str:
-    fmt = negotiate(value.strip().lower() if value and value.strip() else None, request.headers.get("accept"))
+    fmt = negotiate(value.strip().lower() if value and value.strip() else None, _accept(request))
     if fmt not in ("json", "csv", "ndjson"):
         check.fail("format", f"{value!r} is not a format; allowed values: json, csv, ndjson", value=value,
                    allowed=["json", "csv", "ndjson"])
