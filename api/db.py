@@ -217,6 +217,7 @@ class Database:
         self.limiter = anyio.CapacityLimiter(settings.db_threads)
         self.info: BuildInfo | None = None
         self._loop_con: sqlite3.Connection | None = None
+        self._loop_streams = 0  # streams reading on _loop_con
 
     # -- statements -------------------------------------------------------
     def compiled(self, key: Any, build: Callable[[], ClauseElement]) -> Compiled:
@@ -265,11 +266,19 @@ class Database:
     async def run(self, fn: Callable, *args) -> Any:
         return await anyio.to_thread.run_sync(fn, *args, limiter=self.limiter)
 
-    def stream(self, c: Compiled, params: dict[str, Any] | None, chunk: int = 2000) -> Iterator[list[tuple]]:
+    def stream(self, c: Compiled, params: dict[str, Any] | None, chunk: int = 2000, *,
+               here: bool = False) -> Iterator[list[tuple]]:
         """Rows in chunks, holding one connection; memory stays constant whatever the size.
 
-        A synchronous generator: call ``next`` on it in a worker thread.
+        A synchronous generator: call ``next`` on it in a worker thread, or, with ``here``
+        (SQLite only), on the event loop, where it reads on the loop's own connection like
+        the inline page queries (``execute_here``). SQLite steps any number of statements on
+        one connection; one connection for all the concurrent streams, rather than one
+        pooled connection (and memory map) each, measured about a third less CPU per export.
         """
+        if here and self.is_sqlite:
+            yield from self._stream_here(c, params, chunk)
+            return
         conn = self.engine.raw_connection()
         try:
             if self.is_sqlite:
@@ -292,6 +301,25 @@ class Database:
         finally:
             conn.close()
 
+    def _stream_here(self, c: Compiled, params: dict[str, Any] | None, chunk: int) -> Iterator[list[tuple]]:
+        con = self._loop_con
+        if con is None:
+            con = self._loop_con = _sqlite_connect(self.path)
+        self._loop_streams += 1
+        try:
+            cur = con.cursor()
+            cur.arraysize = chunk
+            cur.execute(c.sql, c.bind(params))
+            try:
+                while rows := cur.fetchmany(chunk):
+                    yield rows
+            finally:
+                cur.close()
+        finally:
+            self._loop_streams -= 1
+            if self._loop_con is None and self._loop_streams == 0:
+                con.close()  # disposed while streaming: closed by the last stream
+
     # -- start-up ----------------------------------------------------------
     def open(self, integrity: bool = False) -> BuildInfo:
         """Check that the build can be served and read its facts; StartupError if not."""
@@ -300,7 +328,8 @@ class Database:
 
     def dispose(self) -> None:
         if self._loop_con is not None:
-            self._loop_con.close()
+            if not self._loop_streams:  # else the last stream still reading on it closes it
+                self._loop_con.close()
             self._loop_con = None
         self.engine.dispose()
         if self.owns_path:

@@ -219,7 +219,7 @@ async def respond(
         records = fmt == "csv" and kind.csv_records(fields)
         c = db.compiled(("page", kind.name, shape, with_cursor, False, records), lambda: page_stmt(with_cursor, False, records))
         here = inline and db.is_sqlite and db.settings.inline
-        source = lambda: db.stream(c, q, 500 if here else 2000)  # noqa: E731
+        source = lambda: db.stream(c, q, 500 if here else 2000, here=here)  # noqa: E731
         if records:
             first = CsvEncoder(kind.csv_columns(out_fields)).head()
             encode = _join_records  # noqa: E731
