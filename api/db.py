@@ -282,14 +282,7 @@ class Database:
         conn = self.engine.raw_connection()
         try:
             if self.is_sqlite:
-                cur = conn.cursor()
-                cur.arraysize = chunk
-                cur.execute(c.sql, c.bind(params))
-                try:
-                    while rows := cur.fetchmany(chunk):
-                        yield rows
-                finally:
-                    cur.close()
+                yield from _sqlite_chunks(conn, c, params, chunk)
             else:
                 pg = conn.driver_connection
                 with pg.transaction():
@@ -307,14 +300,7 @@ class Database:
             con = self._loop_con = _sqlite_connect(self.path)
         self._loop_streams += 1
         try:
-            cur = con.cursor()
-            cur.arraysize = chunk
-            cur.execute(c.sql, c.bind(params))
-            try:
-                while rows := cur.fetchmany(chunk):
-                    yield rows
-            finally:
-                cur.close()
+            yield from _sqlite_chunks(con, c, params, chunk)
         finally:
             self._loop_streams -= 1
             if self._loop_con is None and self._loop_streams == 0:
@@ -337,6 +323,18 @@ class Database:
                 self.path.unlink(missing_ok=True)  # open mappings (if any) keep the inode alive
             except OSError:
                 pass
+
+
+def _sqlite_chunks(con, c: Compiled, params: dict[str, Any] | None, chunk: int) -> Iterator[list[tuple]]:
+    """The rows of ``c`` on a SQLite connection (sqlite3's, or the pool's wrapper of one), ``chunk`` at a time."""
+    cur = con.cursor()
+    cur.arraysize = chunk
+    cur.execute(c.sql, c.bind(params))
+    try:
+        while rows := cur.fetchmany(chunk):
+            yield rows
+    finally:
+        cur.close()
 
 
 def _raw_query(db: Database, sql: str) -> list[tuple]:
