@@ -108,10 +108,16 @@ class Exchange:
         if 200 <= status < 300 and self.etag:
             if self.star:
                 return 304, self.not_modified()
-            out = [(k, v) for k, v in headers if k != b"vary" and k != b"cache-control"]
-            cache = [v for k, v in headers if k == b"cache-control"]
-            out += [(b"etag", self.etag), (b"cache-control", cache[0] if cache else self.cache_control),
-                    (b"vary", VARY), NOSNIFF]
+            out = []
+            cache = None
+            for h in headers:
+                k = h[0]
+                if k == b"cache-control":
+                    if cache is None:
+                        cache = h[1]
+                elif k != b"vary":
+                    out.append(h)
+            out += [(b"etag", self.etag), (b"cache-control", self.cache_control if cache is None else cache), (b"vary", VARY), NOSNIFF]
         else:
             out = list(headers)
             if not any(k == b"cache-control" for k, _ in out):

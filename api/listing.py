@@ -135,10 +135,37 @@ def base_url(request: Request) -> str:
 
 def page_url(base: str, raw_query: str, cursor: str | None) -> str:
     """This request's URL with ``cursor`` replaced (the rest of the query kept as the client wrote it)."""
-    parts = [p for p in raw_query.split("&") if p and not p.startswith("cursor=") and p != "cursor"] if raw_query else []
+    return _with_cursor(base, _kept_query(raw_query), cursor)
+
+
+def _kept_query(raw_query: str) -> list[str]:
+    """The parts of a raw query string that a page's links keep (all but ``cursor``)."""
+    if not raw_query:
+        return []
+    if "cursor" not in raw_query:
+        return [p for p in raw_query.split("&") if p]
+    return [p for p in raw_query.split("&") if p and not p.startswith("cursor=") and p != "cursor"]
+
+
+def _with_cursor(base: str, kept: list[str], cursor: str | None) -> str:
     if cursor:
-        parts.append("cursor=" + cursor)  # base64url and ".": nothing to escape
-    return f"{base}?{'&'.join(parts)}" if parts else base
+        return f"{base}?{'&'.join([*kept, 'cursor=' + cursor])}"  # base64url and ".": nothing to escape
+    return f"{base}?{'&'.join(kept)}" if kept else base
+
+
+def page_response(body: bytes, headers: list[tuple[bytes, bytes]], media_type: str) -> Response:
+    """A 200 response with ``headers`` (already encoded), then Content-Length and Content-Type: the
+    headers, in the order, that ``Response(body, media_type=..., headers={...})`` gives, without its
+    per-request header building (the hot path of every list page)."""
+    r = Response.__new__(Response)
+    r.status_code = 200
+    r.body = body
+    r.background = None
+    r.media_type = media_type
+    headers.append((b"content-length", str(len(body)).encode()))
+    headers.append((b"content-type", media_type.encode("latin-1")))
+    r.raw_headers = headers
+    return r
 
 
 def _filename(state: Snapshot, kind: str, fmt: str) -> str:
@@ -186,7 +213,8 @@ async def respond(
     base = base_url(request)
     raw_query = request.scope.get("query_string", b"").decode("latin-1")
     self_url = f"{base}?{raw_query}" if raw_query else base
-    first_url = page_url(base, raw_query, None)
+    kept = _kept_query(raw_query)
+    first_url = _with_cursor(base, kept, None)
     item_bytes = kind.item_bytes_fn(fields, db.docs)
     out_fields = fields or kind.fields
 
@@ -200,7 +228,7 @@ async def respond(
         records = fmt == "csv" and kind.csv_records(fields)
         c = db.compiled(("page", kind.name, shape, with_cursor, False, records), lambda: page_stmt(with_cursor, False, records))
         here = inline and db.is_sqlite and db.settings.inline
-        source = lambda: db.stream(c, q, 500 if here else 2000)  # noqa: E731
+        source = lambda: db.stream(c, q, 500 if here else 2000, here=here)  # noqa: E731
         if records:
             first = CsvEncoder(kind.csv_columns(out_fields)).head()
             encode = db.docs.csv_records
@@ -247,11 +275,9 @@ async def respond(
     next_cursor = None
     if more and rows:
         next_cursor = state.cursors.encode(list(rows[-1][-nkeys:]), full_scope)
-    next_url = page_url(base, raw_query, next_cursor) if next_cursor else None
-    links = [f'<{first_url}>; rel="first"']
-    if next_url:
-        links.insert(0, f'<{next_url}>; rel="next"')
-    headers["Link"] = ", ".join(links)
+    next_url = _with_cursor(base, kept, next_cursor) if next_cursor else None
+    links = f'<{next_url}>; rel="next", <{first_url}>; rel="first"' if next_url else f'<{first_url}>; rel="first"'
+    headers["Link"] = links
     headers["X-Row-Count"] = str(len(rows))
 
     if fmt == "json":
@@ -266,8 +292,9 @@ async def respond(
             items = db.docs.list_items(rows)  # the stored list_json, decoded
         else:
             items = b",".join(map(item_bytes, rows))
-        body = b'{"items":[' + items + b"]," + envelope[1:]
-        return Response(body, media_type=JSON, headers=headers)
+        body = b"".join((b'{"items":[', items, b"],", memoryview(envelope)[1:]))
+        return page_response(body, [(b"x-total-count", headers["X-Total-Count"].encode()), (b"link", links.encode("latin-1")),
+                                    (b"x-row-count", headers["X-Row-Count"].encode())], JSON)
     headers["Content-Disposition"] = f'attachment; filename="{_filename(state, kind.name, fmt)}"'
     if fmt == "csv":
         enc = CsvEncoder(kind.csv_columns(out_fields))

@@ -14,6 +14,7 @@ import datetime as dt
 import re
 from collections.abc import Iterable
 from typing import Any
+from urllib.parse import parse_qsl
 
 from .problems import Problem
 
@@ -223,6 +224,9 @@ class Params:
     def __init__(self, *params: Param) -> None:
         self.params = {p.name: p for p in params}
         self.names = frozenset(self.params)
+        self._absent: dict[str, Any] = dict.fromkeys(self.params)
+        self._multi = frozenset(p.name for p in params if p.multi)
+        self._order = {name: i for i, name in enumerate(self.params)}
 
     def __add__(self, other: "Params") -> "Params":
         return Params(*self.params.values(), *other.params.values())
@@ -231,12 +235,27 @@ class Params:
         return {"parameters": [p.openapi() for p in self.params.values()]}
 
     def read(self, query) -> dict[str, Any]:
-        """name -> list of values (multi) or the single value (None if absent); unknown names are a 400."""
-        if not query:
+        """name -> list of values (multi) or the single value (None if absent); unknown names are a 400.
+
+        ``query``: the (name, value) pairs of ``query_items`` (or a Starlette ``QueryParams``).
+        """
+        items = query if isinstance(query, list) else list(query.multi_items())
+        if not items:
             return {name: ([] if p.multi else None) for name, p in self.params.items()}
-        unknown = [k for k in query.keys() if k not in self.names]
+        names = self.names
+        given: dict[str, list[str]] = {}
+        nul = False
+        for k, v in items:
+            vs = given.get(k)
+            if vs is None:
+                given[k] = [v]
+            else:
+                vs.append(v)
+            if "\x00" in v:
+                nul = True
+        unknown = [k for k in given if k not in names]  # in the order first given
         if unknown:
-            allowed = sorted(self.names)
+            allowed = sorted(names)
             raise Problem(
                 400,
                 f"unknown query parameter{'s' if len(unknown) > 1 else ''} {', '.join(repr(u) for u in unknown)}; "
@@ -244,29 +263,48 @@ class Params:
                 type="unknown-parameter",
                 errors=[{"parameter": u, "message": "unknown parameter", "allowed": allowed} for u in unknown],
             )
-        nul = sorted({k for k, v in query.multi_items() if "\x00" in v})
         if nul:
-            raise Problem(422, "; ".join(f"{n}: contains a NUL character" for n in nul),
-                          errors=[{"parameter": n, "message": "contains a NUL character"} for n in nul])
-        given: dict[str, list[str]] = {}
-        for k, v in query.multi_items():
-            given.setdefault(k, []).append(v)
-        out: dict[str, Any] = {}
+            bad = sorted({k for k, v in items if "\x00" in v})
+            raise Problem(422, "; ".join(f"{n}: contains a NUL character" for n in bad),
+                          errors=[{"parameter": n, "message": "contains a NUL character"} for n in bad])
+        out = dict(self._absent)
+        for name in self._multi:
+            out[name] = []
         repeated = []
-        for name, p in self.params.items():
-            values = given.get(name)
-            if p.multi:
-                out[name] = values or []
-            elif values:
+        for name, values in given.items():
+            if name in self._multi:
+                out[name] = values
+            else:
                 if len(values) > 1:
                     repeated.append(name)
                 out[name] = values[-1]
-            else:
-                out[name] = None
+        if len(repeated) > 1:
+            repeated.sort(key=self._order.__getitem__)  # named in the order the endpoint declares them
         if repeated:
             raise Problem(422, "; ".join(f"{n}: given more than once; give it once" for n in repeated),
                           errors=[{"parameter": n, "message": "given more than once"} for n in repeated])
         return out
+
+
+def query_items(request) -> list[tuple[str, str]]:
+    """The request's query parameters as (name, value) pairs, as Starlette's ``QueryParams`` reads them.
+
+    That is ``parse_qsl(query, keep_blank_values=True)`` of the query string decoded as
+    Latin-1; when nothing in it needs unquoting (no ``%``, no ``+``) a split on ``&`` and
+    the first ``=`` gives the same pairs, without building a multidict per request.
+    """
+    raw = request.scope.get("query_string", b"")
+    if not raw:
+        return []
+    text = raw.decode("latin-1")
+    if "%" in text or "+" in text:
+        return parse_qsl(text, keep_blank_values=True)
+    out = []
+    for part in text.split("&"):
+        if part:
+            name, _, value = part.partition("=")
+            out.append((name, value))
+    return out
 
 
 def allow_empty(schema: dict[str, Any]) -> dict[str, Any]:

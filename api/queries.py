@@ -127,13 +127,14 @@ class AgreementFilter:
                 bool(self.designation), bool(self.q), self.sort, self.desc)
 
     def params(self) -> dict[str, Any]:
-        p: dict[str, Any] = {f"p{i}": v for i, v in enumerate(self.parties)}
-        p.update({f"t{i}": v for i, v in enumerate(self.types)})
-        p.update({f"i{i}": v for i, v in enumerate(self.instruments)})
-        p.update({f"s{i}": v for i, v in enumerate(self.statuses)})
-        p.update({f"c{i}": v for i, v in enumerate(self.categories)})
-        for k in ("signed_from", "signed_to_incl", "signed_to_excl", "venue", "designation", "q"):
-            v = getattr(self, k)
+        p: dict[str, Any] = {}
+        for prefix, values in (("p", self.parties), ("t", self.types), ("i", self.instruments), ("s", self.statuses),
+                               ("c", self.categories)):
+            if values:  # (most are empty: one test each, per request)
+                p.update({f"{prefix}{i}": v for i, v in enumerate(values)})
+        for k, v in (("signed_from", self.signed_from), ("signed_to_incl", self.signed_to_incl),
+                     ("signed_to_excl", self.signed_to_excl), ("venue", self.venue), ("designation", self.designation),
+                     ("q", self.q)):
             if v is not None:
                 p[k] = v
         return p

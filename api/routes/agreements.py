@@ -20,6 +20,7 @@ from ..params import (
     enum_array,
     fields_param,
     like_pattern,
+    query_items,
     upper_bound,
 )
 from ..problems import Problem
@@ -38,6 +39,11 @@ FIELD_CHOICES = LIST_FIELDS + ["party_names", "party_cow_codes"]
 SORTS = ["signed_on", "-signed_on", "agreement_id", "-agreement_id", "title", "-title"]
 KIND = listing.ListKind("agreements", LIST_FIELDS, docs=True)
 MAX_PARTIES = 10  # more is no real query, and would make ever larger statements
+# The vocabularies values are checked against (fixed for the process: they come from the schema).
+TYPES = vocab.enum("agreements", "agreement_type")
+INSTRUMENTS = vocab.enum("agreements", "instrument")
+STATUSES = vocab.enum("agreements", "status")
+CATEGORIES = vocab.enum("equipment", "category")
 
 FILTERS = Params(
     Param("party", "A party, by ISO3 code or Correlates of War code (`RUS` or `365`). Repeat it (or separate codes "
@@ -103,14 +109,16 @@ def agreement_filter(state: Snapshot, check: Checker, p: dict[str, Any]) -> Agre
     if hi:
         to_incl, to_excl = upper_bound(*hi)
     # signed_from after signed_to is a valid, empty range (the schema cannot say otherwise): no rows.
-    types = check.choices("type", p["type"], vocab.enum("agreements", "agreement_type"), "agreement type")
-    instruments = check.choices("instrument", p["instrument"], vocab.enum("agreements", "instrument"), "instrument")
-    statuses = check.choices("status", p["status"], vocab.enum("agreements", "status"), "status")
-    venue = check.country("venue_country", p["venue_country"], state.countries, cow)
-    categories = check.choices("equipment_category", p["equipment_category"], vocab.enum("equipment", "category"), "equipment category")
-    desig = check.text("designation", p["designation"], max_len=100)
+    # (Absent filters are not checked at all: most requests give two or three of the eleven.)
+    types = check.choices("type", p["type"], TYPES, "agreement type") if p["type"] else ()
+    instruments = check.choices("instrument", p["instrument"], INSTRUMENTS, "instrument") if p["instrument"] else ()
+    statuses = check.choices("status", p["status"], STATUSES, "status") if p["status"] else ()
+    venue = check.country("venue_country", p["venue_country"], state.countries, cow) if p["venue_country"] else None
+    categories = (check.choices("equipment_category", p["equipment_category"], CATEGORIES, "equipment category")
+                  if p["equipment_category"] else ())
+    desig = check.text("designation", p["designation"], max_len=100) if p["designation"] else None
     query = None
-    text = check.text("q", p["q"], max_len=fts.MAX_TEXT)
+    text = check.text("q", p["q"], max_len=fts.MAX_TEXT) if p["q"] else None
     if text is not None:
         toks = list(dict.fromkeys(fts.tokens(text)))  # a repeated word adds nothing to an AND
         if not toks:
@@ -126,11 +134,11 @@ def agreement_filter(state: Snapshot, check: Checker, p: dict[str, Any]) -> Agre
         signed_from=lo[0] if lo else None,
         signed_to_incl=to_incl,
         signed_to_excl=to_excl,
-        types=tuple(sorted(types)),
-        instruments=tuple(sorted(instruments)),
-        statuses=tuple(sorted(statuses)),
+        types=tuple(sorted(types)) if types else (),
+        instruments=tuple(sorted(instruments)) if instruments else (),
+        statuses=tuple(sorted(statuses)) if statuses else (),
         venue=venue,
-        categories=tuple(sorted(categories)),
+        categories=tuple(sorted(categories)) if categories else (),
         designation=like_pattern(desig) if desig else None,
         q=query,
         sort=s.lstrip("-"),
@@ -138,8 +146,16 @@ def agreement_filter(state: Snapshot, check: Checker, p: dict[str, Any]) -> Agre
     )
 
 
+def _accept(request: Request) -> str | None:
+    """The first Accept header, as ``request.headers.get("accept")`` gives it (without building Headers)."""
+    for k, v in request.scope["headers"]:
+        if k == b"accept":
+            return v.decode("latin-1")
+    return None
+
+
 def output_format(check: Checker, request: Request, value: str | None) -> str:
-    fmt = negotiate(value.strip().lower() if value and value.strip() else None, request.headers.get("accept"))
+    fmt = negotiate(value.strip().lower() if value and value.strip() else None, _accept(request))
     if fmt not in ("json", "csv", "ndjson"):
         check.fail("format", f"{value!r} is not a format; allowed values: json, csv, ndjson", value=value,
                    allowed=["json", "csv", "ndjson"])
@@ -162,7 +178,7 @@ def output_format(check: Checker, request: Request, value: str | None) -> str:
     openapi_extra=LIST_PARAMS.openapi(),
 )
 async def list_agreements(request: Request) -> Response:
-    p = LIST_PARAMS.read(request.query_params)
+    p = LIST_PARAMS.read(query_items(request))
     state = ready(request)
     check = Checker()
     fmt = output_format(check, request, p["format"])
@@ -193,7 +209,7 @@ async def get_agreement(
     request: Request,
     agreement_id: str = Path(description="The agreement id, e.g. pak-rus-2014-11-20."),
 ) -> Response:
-    ONE_PARAMS.read(request.query_params)
+    ONE_PARAMS.read(query_items(request))
     state = ready(request)
     db = state.db
     row = None

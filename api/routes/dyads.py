@@ -17,7 +17,7 @@ from scripts.export_columns import RULE_UNTIL_ENDED, RULES
 from .. import listing
 from ..cow import to_iso3
 from ..models import DyadList, DyadYearList, list_responses
-from ..params import COUNTRY_SCHEMA, COW_SCHEMA, PAGING, Checker, Param, Params, fields_param
+from ..params import COUNTRY_SCHEMA, COW_SCHEMA, PAGING, Checker, Param, Params, fields_param, query_items
 from ..queries import (
     DYAD_COLUMNS,
     DYAD_YEAR_COLUMNS,
@@ -96,7 +96,7 @@ def dyad_filter(state: Snapshot, check: Checker, p: dict[str, Any], *, rule: str
 
 
 async def _respond(request: Request, kind: listing.ListKind, params: Params, page, count, with_rule: bool) -> Response:
-    p = params.read(request.query_params)
+    p = params.read(query_items(request))
     state = ready(request)
     check = Checker()
     fmt = output_format(check, request, p["format"])

@@ -8,7 +8,7 @@ from starlette.responses import Response
 
 from ..downloads import build_files
 from ..models import Downloads, Health, Meta, plain_responses
-from ..params import Params
+from ..params import Params, query_items
 from ..state import ready
 from ..streaming import JSON, json_bytes
 
@@ -42,7 +42,7 @@ def citation(info) -> str:
             description="Dataset name, version, build time, content hash, row counts, licence and how to cite it.",
             response_model=Meta, responses=plain_responses())
 async def meta(request: Request) -> Response:
-    NO_PARAMS.read(request.query_params)
+    NO_PARAMS.read(query_items(request))
     state = ready(request)
     info = state.info
     return Response(json_bytes({
@@ -68,7 +68,7 @@ async def meta(request: Request) -> Response:
                         "descriptor and the SQLite database, with format, size and SHA-256; `url` serves the file.",
             response_model=Downloads, responses=plain_responses())
 async def downloads(request: Request) -> Response:
-    NO_PARAMS.read(request.query_params)
+    NO_PARAMS.read(query_items(request))
     state = ready(request)
     base = str(request.base_url).rstrip("/")
     files = [{**f, "url": f"{base}/downloads/{f['path']}"} for f in await build_files(state)]
@@ -78,7 +78,7 @@ async def downloads(request: Request) -> Response:
 @router.get("/v1/datapackage.json", operation_id="getDatapackage", tags=["meta"], summary="The Data Package descriptor",
             description="The datapackage.json of the build being served.", responses=plain_responses())
 async def datapackage(request: Request) -> Response:
-    NO_PARAMS.read(request.query_params)
+    NO_PARAMS.read(query_items(request))
     state = ready(request)
     return Response(state.info.datapackage_bytes, media_type=JSON)
 
@@ -89,7 +89,7 @@ async def datapackage(request: Request) -> Response:
                         "503 (with `Retry-After`) when the database cannot be reached.",
             response_model=Health, responses=plain_responses())
 async def healthz(request: Request) -> Response:
-    NO_PARAMS.read(request.query_params)
+    NO_PARAMS.read(query_items(request))
     state = ready(request)
     db = state.db
     await db.fetch_one(db.compiled("health", _health_stmt))

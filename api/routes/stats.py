@@ -11,7 +11,7 @@ from ..params import Checker
 from ..queries import stats_statements
 from ..state import ready
 from ..streaming import JSON, json_bytes
-from ..params import Param, Params
+from ..params import Param, Params, query_items
 from ..streaming import CSV, CsvEncoder
 from .agreements import FILTERS, agreement_filter, output_format
 
@@ -50,7 +50,7 @@ router = APIRouter(tags=["stats"])
     openapi_extra=STATS_PARAMS.openapi(),
 )
 async def stats(request: Request) -> Response:
-    p = STATS_PARAMS.read(request.query_params)
+    p = STATS_PARAMS.read(query_items(request))
     state = ready(request)
     check = Checker()
     fmt = output_format(check, request, p["format"])

@@ -10,7 +10,8 @@ from starlette.responses import Response
 from .. import listing, vocab
 from ..models import CountryDetail, CountryList, EquipmentList, SourceList, list_responses, one_responses
 from ..cow import to_iso3
-from ..params import COUNTRY_SCHEMA, NO_NUL, PAGING, Checker, Param, Params, enum_array, fields_param, like_pattern
+from ..params import (COUNTRY_SCHEMA, NO_NUL, PAGING, Checker, Param, Params, enum_array, fields_param, like_pattern,
+                      query_items)
 from ..problems import Problem
 from ..queries import (
     COUNTRY_COLUMNS,
@@ -98,7 +99,7 @@ def _agreement_id(check: Checker, value: str | None) -> tuple[str, ...]:
                         "how many partners.",
             response_model=CountryList, responses=list_responses("countries"), openapi_extra=COUNTRY_PARAMS.openapi())
 async def list_countries(request: Request) -> Response:
-    p = COUNTRY_PARAMS.read(request.query_params)
+    p = COUNTRY_PARAMS.read(query_items(request))
     state = ready(request)
     check = Checker()
     fmt = output_format(check, request, p["format"])
@@ -135,7 +136,7 @@ async def get_country(
     iso3: str = Path(description="ISO 3166-1 alpha-3 code (case-insensitive), e.g. PAK, or the Correlates of War "
                      "code, e.g. 770."),
 ) -> Response:
-    ONE_PARAMS.read(request.query_params)
+    ONE_PARAMS.read(query_items(request))
     state = ready(request)
     code = iso3.strip().upper()
     if re.fullmatch(r"[0-9]{1,4}", code):
@@ -163,7 +164,7 @@ async def get_country(
             description="Equipment named in connection with agreements, one row per item.",
             response_model=EquipmentList, responses=list_responses("equipment"), openapi_extra=EQUIPMENT_PARAMS.openapi())
 async def list_equipment(request: Request) -> Response:
-    p = EQUIPMENT_PARAMS.read(request.query_params)
+    p = EQUIPMENT_PARAMS.read(query_items(request))
     state = ready(request)
     check = Checker()
     fmt = output_format(check, request, p["format"])
@@ -191,7 +192,7 @@ async def list_equipment(request: Request) -> Response:
             description="The sources that support the records.",
             response_model=SourceList, responses=list_responses("sources"), openapi_extra=SOURCE_PARAMS.openapi())
 async def list_sources(request: Request) -> Response:
-    p = SOURCE_PARAMS.read(request.query_params)
+    p = SOURCE_PARAMS.read(query_items(request))
     state = ready(request)
     check = Checker()
     fmt = output_format(check, request, p["format"])

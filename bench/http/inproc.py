@@ -10,6 +10,12 @@ reports process CPU microseconds per request, alternating the two apps per repea
 
 What it leaves out is what both servers share: uvicorn, httptools and the sockets.
 Streams (the CSV scenario) are read to the end.
+
+``--memo`` answers every statement after its first run from memory (the same rows, as
+lists of tuples), so that what is left is the request path alone: parameter checks,
+envelope, headers, framework. ``--api-tree DIR`` measures another version of the API
+(a folder with its api/, scripts/ and schema/, e.g. ``git archive main api scripts schema``);
+run it and this tree alternately for an A/B in one sitting.
 """
 from __future__ import annotations
 
@@ -23,6 +29,57 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
+
+
+class Memo:
+    """A SQLite connection whose statements run once; later calls get the same rows from memory."""
+
+    def __init__(self, con) -> None:
+        self.con, self.rows = con, {}
+
+    def execute(self, sql: str, params=()):
+        key = (sql, tuple(params.items()) if isinstance(params, dict) else tuple(params))
+        if key not in self.rows:
+            self.rows[key] = self.con.execute(sql, params).fetchall()
+        return _Rows(self.rows[key])
+
+    def cursor(self):
+        return _MemoCursor(self)
+
+    def close(self) -> None:
+        self.con.close()
+
+
+class _Rows:
+    def __init__(self, rows: list) -> None:
+        self.rows, self.at = rows, 0
+
+    def fetchall(self) -> list:
+        return list(self.rows)
+
+    def fetchone(self):
+        return self.rows[0] if self.rows else None
+
+    def fetchmany(self, n: int) -> list:
+        out = self.rows[self.at:self.at + n]
+        self.at += n
+        return out
+
+
+class _MemoCursor:
+    arraysize = 1
+
+    def __init__(self, memo: Memo) -> None:
+        self.memo, self.rows = memo, None
+
+    def execute(self, sql, params=()):
+        self.rows = self.memo.execute(sql, params)
+
+    def fetchmany(self, n):
+        return self.rows.fetchmany(n)
+
+    def close(self) -> None:
+        pass
 
 
 def scope_of(url: str) -> dict:
@@ -77,7 +134,16 @@ async def main_async(args) -> None:
     apps = {"project": create_app(), "bare": Bare(str(args.db.resolve()))}
     for app in apps.values():
         await start(app)
+    if args.memo:
+        from api.db import _sqlite_connect
+
+        db = apps["project"].state.dca.current.db
+        db._loop_con = Memo(db._loop_con or _sqlite_connect(db.path))
+        apps["bare"].con = Memo(apps["bare"].con)
     try:
+        import api
+
+        print(f"API from {Path(api.__file__).parent}{' (statements memoised)' if args.memo else ''}")
         print("| scenario | project µs/req | bare µs/req | bare ÷ project |\n|---|---|---|---|")
         for scen in args.scenarios:
             urls = [u for u in (args.paths / f"{scen}_project.txt").read_text().splitlines() if u][:args.n]
@@ -102,7 +168,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("-n", type=int, default=1000, help="requests per scenario and repeat")
     ap.add_argument("--scenarios", nargs="+", default=["get", "dyad", "list", "csv"])
-    asyncio.run(main_async(ap.parse_args(argv)))
+    ap.add_argument("--memo", action="store_true", help="statements answered from memory after their first run")
+    ap.add_argument("--api-tree", type=Path, default=None, help="import the API from this folder instead")
+    args = ap.parse_args(argv)
+    if args.api_tree:
+        sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != REPO]
+        sys.path.insert(0, str(args.api_tree.resolve()))
+    asyncio.run(main_async(args))
     return 0
 
 

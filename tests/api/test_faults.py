@@ -252,8 +252,8 @@ def test_database_unreachable_is_503_with_retry_after(outage_client, monkeypatch
 def _break_stream_after_first_chunk(monkeypatch, db):
     real = db.stream
 
-    def stream(c, params, chunk=2000):
-        it = real(c, params, 7)
+    def stream(c, params, chunk=2000, **kw):
+        it = real(c, params, 7, **kw)
         yield next(it)
         raise sqlalchemy.exc.OperationalError("FETCH", {}, Exception("server closed the connection unexpectedly"))
 
@@ -290,8 +290,8 @@ state = app.state.dca
 state.open()
 db = state.current.db
 real = db.stream
-def stream(c, params, chunk=2000):
-    it = real(c, params, 7)
+def stream(c, params, chunk=2000, **kw):
+    it = real(c, params, 7, **kw)
     yield next(it)
     raise sqlalchemy.exc.OperationalError("FETCH", {{}}, Exception("gone"))
 db.stream = stream
