@@ -257,6 +257,15 @@ class Edge:
         if etag and inm and not star and _matches(inm, etag.decode()):
             await _reply(send, 304, ex.not_modified(), b"")
             return
+        query = scope.get("query_string", b"")
+        if not query.isascii() and not _is_utf8(query):
+            # Raw bytes that are not UTF-8 (a client that did not percent-encode): Starlette cannot even
+            # build the request's URL from them, so they are refused here, for every path.
+            status, headers = ex.finish(400, [(b"content-type", PROBLEM_JSON.encode()),
+                                              (b"content-length", str(len(BAD_QUERY)).encode()),
+                                              (b"cache-control", b"no-store")])
+            await _reply(send, status, headers, b"" if head else BAD_QUERY)
+            return
         endpoint = self.exact.get(path)
         params: dict[str, str] = {}
         if endpoint is None and path.startswith("/v1/"):
@@ -342,6 +351,18 @@ class Edge:
                 state.close()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
+
+
+BAD_QUERY = problem_body(400, "the query string is not valid UTF-8: percent-encode each byte of a value "
+                               "(e.g. q=caf%C3%A9 for 'café')", title="Bad request")
+
+
+def _is_utf8(raw: bytes) -> bool:
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 async def _reply(send: Send, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:

@@ -331,6 +331,8 @@ def allow_empty(schema: dict[str, Any]) -> dict[str, Any]:
             schema["pattern"] = f"^(?:{pattern[1:-1]})?$"
     elif schema.get("type") == "string" and schema.get("minLength", 0) > 0:
         schema = {"anyOf": [schema, {"type": "string", "maxLength": 0}]}
+    elif schema.get("type") in ("integer", "number"):  # `year_from=`: absent, not a malformed number
+        schema = {"anyOf": [schema, {"type": "string", "maxLength": 0}]}
     return schema
 
 

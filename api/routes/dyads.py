@@ -45,7 +45,8 @@ def _filters(year_what: str) -> Params:
               COUNTRY_SCHEMA),
         Param("ccode", "Pairs with this state on either side, by Correlates of War code (`ccode=365`).", COW_SCHEMA),
         Param("pair", "One pair of states, two codes (ISO3 or COW) in either order: `pair=PAK,RUS` or "
-              "`pair=PAK&pair=RUS`. Combines with state= and ccode=: every state named must be in the pair.", {"type": "array", "items": COUNTRY_SCHEMA, "minItems": 2, "maxItems": 2, "uniqueItems": True},
+              "`pair=PAK&pair=RUS` (one code alone is that state's pairs, as `state=`). Combines with state= and ccode=: "
+              "every state named must be in the pair.", {"type": "array", "items": COUNTRY_SCHEMA, "minItems": 1, "maxItems": 2, "uniqueItems": True},
               multi=True, explode=False),
         Param("year_from", f"{year_what} in or after this year (YYYY), both included.", YEAR_SCHEMA),
         Param("year_to", f"{year_what} in or before this year (YYYY).", YEAR_SCHEMA),
@@ -77,9 +78,14 @@ def dyad_filter(state: Snapshot, check: Checker, p: dict[str, Any], *, rule: str
         code = check.country(name, value, state.countries, cow, cow_only=name == "ccode")
         if code:
             wanted.append(code)
-    codes = [part for v in p["pair"] for part in v.split(",") if part.strip()]
-    if len(codes) > 2:
-        check.fail("pair", f"give exactly two states (e.g. pair=PAK,RUS), not {len(codes)}", value=",".join(codes))
+    parts = [part.strip() for v in p["pair"] for part in v.split(",")]
+    codes = [c for c in parts if c]
+    # At most two items, empty ones counted (`pair=,,PAK,RUS` is four items, not a pair; `pair=PAK,` is PAK's
+    # pairs, an empty item being read as absent as everywhere): what the OpenAPI description says.
+    if len(parts) > 2:
+        how = f"{len(codes)} codes" if len(codes) == len(parts) else f"{len(parts)} items, {len(parts) - len(codes)} of them empty"
+        check.fail("pair", f"give exactly two states (e.g. pair=PAK,RUS), not {how}", value=",".join(parts))
+        codes = []
     got = [check.country("pair", c, state.countries, cow) for c in codes[:2]]
     if len(got) == 2 and got[0] and got[0] == got[1]:
         check.fail("pair", f"names {got[0]} twice; a pair is two different states", value=",".join(codes))

@@ -88,7 +88,7 @@ def test_state_pair_and_year_filters(client, export_rows, cow):
 
 
 @pytest.mark.parametrize("query, parameter", [
-    ("pair=FRA,FRA", "pair"), ("pair=FRA,RUS,IND", "pair"), ("state=XX", "state"),
+    ("pair=FRA,FRA", "pair"), ("pair=FRA,RUS,IND", "pair"), ("pair=,,645,GLP", "pair"), ("pair=FRA,RUS,", "pair"), ("state=XX", "state"),
     ("ccode=99999", "ccode"), ("ccode=RUS", "ccode"), ("state=9", "state"), ("year_from=20x0", "year_from"),
     ("rule=ever", "rule"), ("fields=rule", "fields"),
 ])
