@@ -59,10 +59,7 @@ class _Frames:
     def __init__(self, pkg: Package, tables: dict[str, Table]):
         self.pkg = pkg
         self.tables = tables
-        self.frames = {
-            name: pl.DataFrame({n: t.columns[n] for n in t.resource.field_names}, schema={n: pl.Utf8 for n in t.resource.field_names})
-            for name, t in tables.items()
-        }
+        self.frames = {name: t.frame for name, t in tables.items()}
 
     def country_hint(self, value: str | None) -> str:
         """'; did you mean MAR (Morocco)?' for a value typed where a country code belongs."""
