@@ -80,11 +80,14 @@ def _line_numbers(data: bytes, cells: pl.DataFrame, raw: list[str]) -> list[int]
     plain = n + 1 if data.endswith(b"\n") else n
     if newlines == plain:
         return list(range(2, n + 2))
+    if n == 0:
+        return None
     extra = cells.select(pl.sum_horizontal(pl.col(c).str.count_matches("\n", literal=True) for c in raw)
                          .cast(pl.Int64).alias("x")).get_column("x").to_numpy()
     if int(extra.sum()) + plain != newlines:
         return None
-    starts = 2 + np.concatenate(([0], np.cumsum(extra)[:-1])) if n else np.zeros(0, dtype=np.int64)
+    # row k starts after the header, the k rows before it and the newlines inside their cells
+    starts = 2 + np.arange(n) + np.concatenate(([0], np.cumsum(extra)[:-1])).astype(np.int64)
     # csv.reader's check for an unclosed quote: from the row's first line to the end of the file,
     # an odd number of quote characters.
     buf = np.frombuffer(data, dtype=np.uint8)
