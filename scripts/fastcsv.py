@@ -37,7 +37,9 @@ def read_regular(data: bytes, resource: Resource) -> tuple[list[str], pl.DataFra
     try:
         table = pacsv.read_csv(
             pa.py_buffer(data),
-            read_options=pacsv.ReadOptions(column_names=raw, skip_rows=1, use_threads=False),
+            read_options=pacsv.ReadOptions(column_names=raw, skip_rows=1, use_threads=False,
+                                             # one block: one chunk per column, as the row-by-row reader's frames
+                                             block_size=max(len(data), 1 << 20)),
             parse_options=pacsv.ParseOptions(quote_char='"', double_quote=True, escape_char=False,
                                              newlines_in_values=True, ignore_empty_lines=False),
             convert_options=pacsv.ConvertOptions(column_types={c: pa.string() for c in raw}, null_values=[],
