@@ -14,8 +14,11 @@ import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import polars as pl
+
 from schema.tableschema import Resource
 
+from .fastcsv import read_regular
 from .findings import Finding, suggest
 from .safe_read import Unreadable, read_data_file
 
@@ -29,7 +32,7 @@ class Table:
     resource: Resource
     file: str
     header: list[str]
-    columns: dict[str, list[str | None]]
+    frame: pl.DataFrame
     row_numbers: list[int]
     line_numbers: list[int]
     blank_rows: list[int] = field(default_factory=list)
@@ -39,6 +42,11 @@ class Table:
     @property
     def height(self) -> int:
         return len(self.row_numbers)
+
+    @property
+    def columns(self) -> dict[str, list[str | None]]:
+        """The cells as Python lists (for callers that want them; the checks use `frame`)."""
+        return {n: self.frame.get_column(n).to_list() for n in self.frame.columns}
 
 
 def _decode(data: bytes, file: str, findings: list[Finding]) -> str:
@@ -68,7 +76,7 @@ def _decode(data: bytes, file: str, findings: list[Finding]) -> str:
 def read_table(root: Path, resource: Resource) -> Table:
     file = resource.path
     findings: list[Finding] = []
-    empty = Table(resource, file, [], {f.name: [] for f in resource.fields}, [], [], findings=findings, readable=False)
+    empty = Table(resource, file, [], _text_frame({f.name: [] for f in resource.fields}), [], [], findings=findings, readable=False)
     path = root / file
     try:
         data = read_data_file(path)
@@ -91,6 +99,26 @@ def read_table(root: Path, resource: Resource) -> Table:
         first = data[: data.index(b"\r\n")].count(b"\n") + 1
         n = data.count(b"\r\n")
         findings.append(Finding(file, first, None, f"{n} line{'s' if n != 1 else ''} end in CRLF (Windows line endings), the first here; the package uses LF: run `dca fmt` to fix", "line-endings", first))
+    fast = read_regular(data, resource)
+    if fast is not None:
+        header, frame, line_numbers = fast
+        findings.extend(_check_header(file, header, resource.field_names))
+        t = Table(resource, file, header, frame, list(range(2, frame.height + 2)), line_numbers, [], findings)
+        t.present = set(_positions(header, resource.field_names))  # type: ignore[attr-defined]
+        return t
+    return _read_python(data, file, resource, findings, empty)
+
+
+def _text_frame(columns: dict[str, list[str | None]]) -> pl.DataFrame:
+    return pl.DataFrame(columns, schema={n: pl.Utf8 for n in columns})
+
+
+UNCLOSED = "a quote (\") opened in this row is never closed, so the rest of the file was read as one cell; close the quote or remove it"
+
+
+def _read_python(data: bytes, file: str, resource: Resource, findings: list[Finding], empty: Table) -> Table:
+    """The row-by-row reader, for files that are not plain regular CSV (ragged or blank rows, CR
+    line ends, bad bytes, a stray quote): slower, but it says what is wrong on each row."""
     text = _decode(data, file, findings)
 
     reader = csv.reader(io.StringIO(text, newline=""))
@@ -120,7 +148,7 @@ def read_table(root: Path, resource: Resource) -> Table:
                 findings.append(Finding(file, row_no, None, "row is blank; delete the empty line", "blank-row", start_line))
                 continue
             if reader.line_num > start_line and _unclosed(text, start_line):
-                findings.append(Finding(file, row_no, None, "a quote (\") opened in this row is never closed, so the rest of the file was read as one cell; close the quote or remove it", "unbalanced-quote", start_line))
+                findings.append(Finding(file, row_no, None, UNCLOSED, "unbalanced-quote", start_line))
             if len(cells) > width:
                 for pos in range(width, len(cells)):
                     findings.append(Finding(file, row_no, None, f"row has an extra cell at position {pos + 1} ('{_short(cells[pos])}'); the header has {width} columns: remove the cell or quote a value that contains a comma", "extra-cell", start_line))
@@ -145,7 +173,7 @@ def read_table(root: Path, resource: Resource) -> Table:
     # Fields beyond the header are absent: their cells are not checked (frictionless
     # reports the missing label only).
     present = set(_positions(header, names))
-    t = Table(resource, file, header, columns, row_numbers, line_numbers, blank_rows, findings)
+    t = Table(resource, file, header, _text_frame(columns), row_numbers, line_numbers, blank_rows, findings)
     t.present = present  # type: ignore[attr-defined]
     return t
 

@@ -59,10 +59,7 @@ class _Frames:
     def __init__(self, pkg: Package, tables: dict[str, Table]):
         self.pkg = pkg
         self.tables = tables
-        self.frames = {
-            name: pl.DataFrame({n: t.columns[n] for n in t.resource.field_names}, schema={n: pl.Utf8 for n in t.resource.field_names})
-            for name, t in tables.items()
-        }
+        self.frames = {name: t.frame for name, t in tables.items()}
 
     def country_hint(self, value: str | None) -> str:
         """'; did you mean MAR (Morocco)?' for a value typed where a country code belongs."""
@@ -281,7 +278,22 @@ def check_package(root: Path | str, today: dt.date | None = None) -> tuple[list[
         findings.extend(_rule_findings(fr, today))
     # Last and separate: is each file already as `dca fmt` writes it? (one cheap pass)
     findings.extend(not_canonical_findings(pkg.root, tables, fr.frames))
+    _give_back_freed_memory()
     return findings, (fr.frames if all(t.readable for t in tables.values()) else None)
+
+
+def _give_back_freed_memory() -> None:
+    """Return the heap pages the checks freed to the system (glibc's malloc_trim), so that what
+    `dca build` does next starts from the frames' size, not from validate's peak (≈ 170 MB less
+    resident at 100k agreements). A no-op where the C library has no malloc_trim."""
+    import ctypes
+    import ctypes.util
+
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        libc.malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
 
 
 COSMETIC = {"byte-order-mark", "line-endings", "column-order"}  # the data read fine (by column name); `dca fmt` fixes these
