@@ -87,7 +87,8 @@ def read_frames(pkg: Package, text: dict[str, pl.DataFrame] | None = None) -> di
     return frames
 
 
-def _insert(con: sqlite3.Connection, table: str, df: pl.DataFrame) -> None:
+def insert_frame(con: sqlite3.Connection, table: str, df: pl.DataFrame) -> None:
+    """The frame's rows into `table` (its columns by name), one executemany."""
     cols = ", ".join(df.columns)
     marks = ", ".join("?" * len(df.columns))
     con.executemany(f"INSERT INTO {table} ({cols}) VALUES ({marks})", df.iter_rows())
@@ -127,7 +128,7 @@ def load_resources(con: sqlite3.Connection, frames: dict[str, pl.DataFrame], say
     for name in RESOURCE_TABLES:
         if say:
             say(f"loading {name} ({frames[name].height} rows)…")
-        _insert(con, name, frames[name])
+        insert_frame(con, name, frames[name])
         counts[name] = frames[name].height
     return counts
 

@@ -150,6 +150,7 @@ def pack_ids(lists: Iterable[str | None], rank: dict[str, int]) -> "pl.Series":
     ~1.8 s of the build, holding the GIL while the exports writer needed it."""
     import numpy as np
     import polars as pl
+    import pyarrow as pa
 
     texts = lists if isinstance(lists, pl.Series) else pl.Series("ids", list(lists), dtype=pl.Utf8)
     n = texts.len()
@@ -161,8 +162,6 @@ def pack_ids(lists: Iterable[str | None], rank: dict[str, int]) -> "pl.Series":
     unknown = items.filter(pl.col("rank").is_null())
     if unknown.height:
         raise KeyError(unknown["text"][0])
-    import pyarrow as pa
-
     offsets = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(np.bincount(items["row"].to_numpy(), minlength=n) * 4, out=offsets[1:])
     data = items["rank"].to_numpy().astype("<u4")

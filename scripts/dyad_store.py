@@ -15,6 +15,7 @@ import sqlite3
 import polars as pl
 from sqlalchemy import Column, Index, Integer, LargeBinary, MetaData, String, Table
 
+from .build import insert_frame
 from .doc_store import AGREEMENT_ORDER, ID_COLUMNS, pack_ids
 
 from .export_columns import ALL_EXPORTS, RULE_UNTIL_ENDED, RULES
@@ -59,13 +60,13 @@ def store(con: sqlite3.Connection, dyads: pl.DataFrame, dyad_years: dict[str, pl
     indexes are made afterwards, from sorted data, so every b-tree is written once, packed."""
     for table in metadata.sorted_tables:
         con.execute(str(_create(table)))
-    _insert(con, "dyads", dyads.select(DYAD_COLUMNS))
+    insert_frame(con, "dyads", dyads.select(DYAD_COLUMNS))
     rank = {aid: i for i, (aid,) in enumerate(con.execute(AGREEMENT_ORDER))}
     n = 0
     for rule in sorted(RULES):
         df = dyad_years[rule].select(DYAD_YEAR_COLUMNS)
-        df = df.with_columns([pl.Series(c, pack_ids(df[c], rank), dtype=pl.Binary) for c in ID_COLUMNS])
-        _insert(con, "dyad_years", df.with_columns(pl.lit(rule).alias("rule")).select(["rule", *DYAD_YEAR_COLUMNS]))
+        df = df.with_columns([pack_ids(df[c], rank) for c in ID_COLUMNS])
+        insert_frame(con, "dyad_years", df.with_columns(pl.lit(rule).alias("rule")).select(["rule", *DYAD_YEAR_COLUMNS]))
         n += df.height if rule == RULE_UNTIL_ENDED else 0
     for table in metadata.sorted_tables:
         for ix in table.indexes:
@@ -78,9 +79,3 @@ def _create(table: Table):
     from sqlalchemy.schema import CreateTable
 
     return CreateTable(table).compile(dialect=sqlite.dialect())
-
-
-def _insert(con: sqlite3.Connection, table: str, df: pl.DataFrame) -> None:
-    cols = ", ".join(df.columns)
-    marks = ", ".join("?" * len(df.columns))
-    con.executemany(f"INSERT INTO {table} ({cols}) VALUES ({marks})", df.iter_rows())
