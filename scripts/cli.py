@@ -102,10 +102,11 @@ def build(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress output."),
 ) -> None:
     """Validate, then write build/ (SQLite database with indexes and full-text search) atomically."""
-    from .build import BuildError, build_package
+    from .build import BuildError, build_package, fewer_gc_passes
 
     root = _package_root(path, package)
-    frames = _validate_or_exit(root, "Build", " (the previous build is untouched)")
+    with fewer_gc_passes():  # the validation's allocations too (build_package does the same for its own part)
+        frames = _validate_or_exit(root, "Build", " (the previous build is untouched)")
     out_dir = _out_dir(out, root, path, package)
     try:
         result = build_package(root, out_dir, progress=None if quiet else (lambda m: typer.echo(m, err=True)), database_url=database_url,

@@ -17,6 +17,14 @@ request to another origin.
 """
 from __future__ import annotations
 
-from .routes import install, router
-
 __all__ = ["install", "router"]
+
+
+def __getattr__(name: str):
+    """install and router on first use: `dca build` draws the codebook's figures with ``charts`` and
+    ``data`` and has no use for the pages' routes and templates (a third of a second's imports)."""
+    if name in __all__:
+        from . import routes
+
+        return getattr(routes, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
