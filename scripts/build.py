@@ -237,7 +237,8 @@ def _create_indexes(con: sqlite3.Connection) -> None:
 
 @contextlib.contextmanager
 def fewer_gc_passes():
-    """The cyclic garbage collector run less often during a build. A build allocates millions of
+    """The cyclic garbage collector run less often during `dca build` (validation and build: the command
+    owns the process, so it sets the policy). A build allocates millions of
     short-lived tuples and bytes (rows, documents) and few reference cycles; at the default threshold
     every 700 allocations start a collection, and the older generations' passes rescan every live object.
     The objects alive when the build starts (the modules, the validation's results) are frozen out of the
@@ -258,12 +259,6 @@ def build_package(root: Path, out: Path, progress: Progress = None, database_url
     """Build root's package into out. ``text_frames``: the package's data as `dca validate` read it (see
     read_frames), passed by `dca build` so that the files are parsed once; read from the files when None.
     The dict is emptied once read, so that its frames do not outlive the build's need of them."""
-    with fewer_gc_passes():
-        return _build_package(root, out, progress, database_url, text_frames)
-
-
-def _build_package(root: Path, out: Path, progress: Progress, database_url: str | None,
-                   text_frames: dict[str, pl.DataFrame] | None) -> BuildResult:
     say = progress or (lambda m: None)
     t0 = time.monotonic()
     pkg = load_package(root)

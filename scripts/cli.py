@@ -105,12 +105,12 @@ def build(
     from .build import BuildError, build_package, fewer_gc_passes
 
     root = _package_root(path, package)
-    with fewer_gc_passes():  # the validation's allocations too (build_package does the same for its own part)
-        frames = _validate_or_exit(root, "Build", " (the previous build is untouched)")
-    out_dir = _out_dir(out, root, path, package)
     try:
-        result = build_package(root, out_dir, progress=None if quiet else (lambda m: typer.echo(m, err=True)), database_url=database_url,
-                               text_frames=frames)
+        with fewer_gc_passes():
+            frames = _validate_or_exit(root, "Build", " (the previous build is untouched)")
+            out_dir = _out_dir(out, root, path, package)
+            result = build_package(root, out_dir, progress=None if quiet else (lambda m: typer.echo(m, err=True)),
+                                   database_url=database_url, text_frames=frames)
     except BuildError as e:
         typer.echo(f"error: {e}", err=True)
         raise typer.Exit(1)

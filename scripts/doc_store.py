@@ -156,10 +156,10 @@ ID_COLUMNS = ("agreement_ids", "in_force_ids")
 AGREEMENT_ORDER = "SELECT agreement_id FROM agreements ORDER BY agreement_id"  # the ranks pack_ids uses
 
 
-def pack_ids(lists: Iterable[str | None], rank: "dict[str, int] | pl.Series") -> "pl.Series":
-    """Each ';'-separated id list as the ids' ranks (``rank``: id -> index in AGREEMENT_ORDER, or the ids of
-    AGREEMENT_ORDER as a series, whose positions are the ranks), 4 bytes little-endian each, in the list's
-    order, as a Binary series; None stays None (an empty list is b"").
+def pack_ids(lists: Iterable[str | None], ordered_ids: Iterable[str]) -> "pl.Series":
+    """Each ';'-separated id list as the ids' ranks (an id's rank: its position in ``ordered_ids``, the rows
+    of AGREEMENT_ORDER), 4 bytes little-endian each, in the list's order, as a Binary series; None stays
+    None (an empty list is b"").
 
     Columnar (split, explode, one join, one byte buffer cut at the lists' offsets), not a loop over
     the lists: at 100k agreements the dyad-year tables hold ~470k lists, and the Python loop was
@@ -170,10 +170,8 @@ def pack_ids(lists: Iterable[str | None], rank: "dict[str, int] | pl.Series") ->
 
     texts = lists if isinstance(lists, pl.Series) else pl.Series("ids", list(lists), dtype=pl.Utf8)
     n = texts.len()
-    if isinstance(rank, pl.Series):
-        ranks = pl.DataFrame({"id": rank}).with_row_index("rank").select("id", pl.col("rank").cast(pl.UInt32))
-    else:
-        ranks = pl.DataFrame({"id": list(rank), "rank": np.fromiter(rank.values(), np.uint32, len(rank))})
+    ids = ordered_ids if isinstance(ordered_ids, pl.Series) else pl.Series("id", list(ordered_ids), dtype=pl.Utf8)
+    ranks = pl.DataFrame({"id": ids}).with_row_index("rank").select("id", pl.col("rank").cast(pl.UInt32))
     items = (pl.DataFrame({"text": texts}).with_row_index("row")
              .filter(pl.col("text").is_not_null() & (pl.col("text") != ""))
              .with_columns(pl.col("text").str.split(LIST_SEPARATOR)).explode("text")

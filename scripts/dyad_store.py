@@ -65,7 +65,7 @@ def store(con: sqlite3.Connection, dyads: pl.DataFrame, dyad_years: dict[str, pl
 
     for table in metadata.sorted_tables:
         con.execute(str(_create(table)))
-    rank = pl.Series("id", [aid for (aid,) in con.execute(AGREEMENT_ORDER)], dtype=pl.Utf8)  # positions = ranks
+    ordered_ids = pl.Series("id", [aid for (aid,) in con.execute(AGREEMENT_ORDER)], dtype=pl.Utf8)
     con.commit()
     (path,) = [row[2] for row in con.execute("PRAGMA database_list") if row[1] == "main"]
     n = dyad_years[RULE_UNTIL_ENDED].height if RULE_UNTIL_ENDED in dyad_years else 0
@@ -74,7 +74,7 @@ def store(con: sqlite3.Connection, dyads: pl.DataFrame, dyad_years: dict[str, pl
         yield "dyads", dyads.select(DYAD_COLUMNS)
         for rule in sorted(RULES):
             df = dyad_years.pop(rule).select(DYAD_YEAR_COLUMNS)  # dropped once stored: the caller's dict empties
-            df = df.with_columns([pack_ids(df[c], rank) for c in ID_COLUMNS])
+            df = df.with_columns([pack_ids(df[c], ordered_ids) for c in ID_COLUMNS])
             yield "dyad_years", df.with_columns(pl.lit(rule).alias("rule")).select(["rule", *DYAD_YEAR_COLUMNS])
 
     ingest_frames(path, parts())
