@@ -1,9 +1,9 @@
 """`dca build`'s dyad step: the researcher exports written while the API's dyad tables are stored.
 
 The export tables come one at a time from export_tables.iter_frames. Each table the exports
-have goes to a writer thread (scripts/export.py: CSV, Parquet, Stata, checksums), the dyads and
-the dyad-years of every rule are kept for the database, and stored (scripts/dyad_store.py) as
-soon as the last of them is made, while the writer is still busy. The two overlap on two cores:
+have goes to a writer thread (scripts/export.py: CSV, Parquet, Stata, checksums, each file written
+in parts), the dyads and the dyad-years of every rule are kept for the database, and stored
+(scripts/dyad_store.py) once the last table is handed over, while the writer is still busy. The two overlap on two cores:
 polars, pyarrow, numpy, hashlib and SQLite's inserts all run without the GIL for their heavy
 part. The hand-over queue holds one table, so at most three are alive at once (the one being
 written, the one waiting, the one being made), besides those the store needs; each table is
@@ -54,11 +54,12 @@ def store_and_write(con: sqlite3.Connection, pkg: Package, exports: Path) -> Non
                     dyads = df
                 elif name == "dyad_years":
                     years[str(rule)] = df
-                    if len(years) == len(RULES):
-                        store(con, dyads, years)
-                        dyads, years = None, {}
                 del df
             _put(hand_over, _DONE, writing)
+            # Stored once the last table is handed over: the store and the writer's last two tables (the
+            # largest files) overlap, and the writer holds a part of a file at a time, not the file.
+            store(con, dyads, years)
+            dyads, years = None, {}
         except BaseException:
             _put(hand_over, _DONE, writing, give_up=True)
             raise

@@ -34,7 +34,7 @@ from schema.tableschema import Package, load_package
 from .atomic import TMP_PREFIX, clear_debris, replace_dir
 from .export_columns import ALL_EXPORTS, EXPORTS, FULL_PANEL_FORMATS, PRIMARY_KEYS, TITLES, Column, one_row_per
 from .export_tables import ExportError, ExportOptions, _last_year, agreement_span, build_frames, read_frame
-from .stata import StataError, stata_frame_bytes
+from .stata import StataError, stata_frame_chunks
 
 __all__ = ["ExportError", "ExportOptions", "agreement_span", "build_frames", "build_tables", "render_exports",
            "write_exports", "export_package", "table_schema"]
@@ -58,11 +58,18 @@ def build_tables(pkg: Package, options: ExportOptions = ExportOptions()) -> dict
 
 # --- writing -----------------------------------------------------------------
 
-def _csv_bytes(df: pl.DataFrame) -> bytes:
-    """RFC 4180 with LF line endings: a field is quoted only when it holds a comma, a quote or a line break."""
-    buf = io.BytesIO()  # bytes straight from the writer (no str of the whole file, decoded and encoded again)
-    df.write_csv(buf, line_terminator="\n", quote_style="necessary", null_value="")
-    return buf.getvalue()
+CSV_PART_ROWS = 200_000  # rows per part of a written CSV file (_csv_chunks)
+
+
+def _csv_chunks(df: pl.DataFrame) -> Iterator[bytes]:
+    """RFC 4180 with LF line endings: a field is quoted only when it holds a comma, a quote or a line break.
+    In parts of CSV_PART_ROWS rows (the header with the first), whose concatenation is the whole file as one
+    write gives it, so that the writer holds a part, not the file (159 MB of directed dyad-years at 100k)."""
+    for lo in range(0, max(df.height, 1), CSV_PART_ROWS):
+        buf = io.BytesIO()  # bytes straight from the writer (no str of the part, decoded and encoded again)
+        df.slice(lo, CSV_PART_ROWS).write_csv(buf, include_header=lo == 0, line_terminator="\n",
+                                              quote_style="necessary", null_value="")
+        yield buf.getvalue()
 
 
 def _parquet_bytes(name: str, columns: list[Column], df: pl.DataFrame, pkg: Package | None = None) -> bytes:
@@ -77,10 +84,10 @@ def _parquet_bytes(name: str, columns: list[Column], df: pl.DataFrame, pkg: Pack
     return sink.getvalue().to_pybytes()
 
 
-def _stata_bytes(name: str, version: str, columns: list[Column], df: pl.DataFrame, pkg: Package | None = None) -> bytes:
+def _stata_chunks(name: str, version: str, columns: list[Column], df: pl.DataFrame, pkg: Package | None = None) -> Iterator[bytes]:
     spec = [{"name": c.name, "type": c.type, "title": c.title, "vocabulary": c.vocabulary(pkg)} for c in columns]
     try:
-        return stata_frame_bytes(f"DCA {name} v{version}", spec, df)
+        return stata_frame_chunks(f"DCA {name} v{version}", spec, df)
     except StataError as e:
         raise ExportError(str(e)) from None
 
@@ -104,8 +111,28 @@ def table_schema(name: str, pkg: Package | None) -> dict[str, Any]:
     return schema
 
 
-def _sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
+class _Measured:
+    """The parts of one file, counted and hashed as a writer takes them: the file's size and SHA-256 are
+    known once it has been written in full, without holding it whole."""
+
+    def __init__(self, parts: Iterable[bytes]):
+        self._parts = parts
+        self._sha = hashlib.sha256()
+        self.size = 0
+        self.done = False
+
+    def __iter__(self) -> Iterator[bytes]:
+        for part in self._parts:
+            self._sha.update(part)
+            self.size += len(part)
+            yield part
+        self.done = True
+
+    @property
+    def hash(self) -> str:
+        if not self.done:  # a bug in a caller of _iter_files, never a user error
+            raise RuntimeError("a file's parts were not all taken before the next file was asked for")
+        return "sha256:" + self._sha.hexdigest()
 
 
 Frames = dict[str, pl.DataFrame] | Iterable[tuple[str, pl.DataFrame]]
@@ -117,6 +144,14 @@ def iter_exports(pkg: Package, options: ExportOptions = ExportOptions(),
     memory): each table in its formats, then the descriptor that lists them. `frames`: build_frames(pkg,
     options) when the caller has them already (consumed), or (name, frame) pairs in the exports' order, made
     as they are asked for (dca build: export_tables.iter_frames, so each table is dropped once written)."""
+    for path, parts in _iter_files(pkg, options, frames):
+        yield path, b"".join(parts)
+
+
+def _iter_files(pkg: Package, options: ExportOptions = ExportOptions(),
+                frames: Frames | None = None) -> Iterator[tuple[str, Iterable[bytes]]]:
+    """iter_exports' files as (file name, parts): the caller takes every part of a file (writing or joining
+    them) before it asks for the next file, whose descriptor entry needs the size and hash of the parts."""
     frames = build_frames(pkg, options) if frames is None else frames
     if isinstance(frames, dict):
         held = frames
@@ -126,14 +161,15 @@ def iter_exports(pkg: Package, options: ExportOptions = ExportOptions(),
     for name, df in frames:
         columns = ALL_EXPORTS[name]
         writers = {
-            "csv": lambda: _csv_bytes(df),
-            "parquet": lambda: _parquet_bytes(name, columns, df, pkg),
-            "dta": lambda: _stata_bytes(name, pkg.version, columns, df, pkg),
+            "csv": lambda: _csv_chunks(df),
+            "parquet": lambda: [_parquet_bytes(name, columns, df, pkg)],
+            "dta": lambda: _stata_chunks(name, pkg.version, columns, df, pkg),
         }
         formats = list(writers) if name in EXPORTS else list(FULL_PANEL_FORMATS)
         for fmt in formats:
-            data = writers[fmt]()
+            parts = _Measured(writers[fmt]())
             path = f"{name}.{fmt}"
+            yield path, parts
             mediatype, label = FORMATS[fmt]
             same = f" The same rows and columns as {name}.csv, as {label}." if "csv" in formats else f" As {label}."
             res: dict[str, Any] = {
@@ -143,8 +179,8 @@ def iter_exports(pkg: Package, options: ExportOptions = ExportOptions(),
                 "description": one_row_per(name) + ("" if fmt == "csv" else same),
                 "format": fmt,
                 "mediatype": mediatype,
-                "bytes": len(data),
-                "hash": "sha256:" + _sha256(data),
+                "bytes": parts.size,
+                "hash": parts.hash,
             }
             if fmt == "csv":
                 res.update({"type": "table", "profile": "tabular-data-resource", "encoding": "utf-8",
@@ -153,7 +189,6 @@ def iter_exports(pkg: Package, options: ExportOptions = ExportOptions(),
             else:
                 res["type"] = "file"
             resources.append(res)
-            yield path, data
         del df
     d = pkg.descriptor
     descriptor = {
@@ -174,7 +209,7 @@ def iter_exports(pkg: Package, options: ExportOptions = ExportOptions(),
         "resources": resources,
     }
     descriptor = {k: v for k, v in descriptor.items() if v is not None}
-    yield DESCRIPTOR, (json.dumps(descriptor, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+    yield DESCRIPTOR, [(json.dumps(descriptor, indent=2, ensure_ascii=False) + "\n").encode("utf-8")]
 
 
 def render_exports(pkg: Package, options: ExportOptions = ExportOptions()) -> dict[str, bytes]:
@@ -190,8 +225,10 @@ def write_exports(pkg: Package | Path | str, out: Path, options: ExportOptions =
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     written = []
-    for name, data in iter_exports(pkg, options, frames):
-        (out / name).write_bytes(data)
+    for name, parts in _iter_files(pkg, options, frames):
+        with open(out / name, "wb") as f:
+            for part in parts:
+                f.write(part)
         written.append(out / name)
     return written
 

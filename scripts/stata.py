@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import datetime as dt
 import struct
-from typing import Any
+from typing import Any, Iterator
 
 import numpy as np
 import polars as pl
@@ -44,6 +44,7 @@ _WIDE_MISSING = struct.unpack("<d", b"\x00\x00\x00\x00\x00\x1b\xe0\x7f")[0]  # a
 _LONG_MAX, _LONG_MIN = 2147483620, -2147483647
 _STATA_EPOCH_SHIFT = 3653  # days from 1960-01-01 (Stata's day 0) to 1970-01-01 (polars' day 0)
 _O_SHIFT = 2 ** 16  # format 118, little-endian: key = v + o * 2**16 (v: 2 bytes, o: 6 bytes)
+_RECORD_BLOCK_BYTES = 1 << 24  # bytes of records per part of a written file (stata_frame_chunks)
 _CHUNK_BYTES = 1 << 22  # bytes of text per vectorised copy of a text column (bounds the index arrays)
 _MAP_TAGS = ("stata_data", "map", "variable_types", "varnames", "sortlist", "formats", "value_label_names",
              "variable_labels", "characteristics", "data", "strls", "value_labels", "stata_data_close", "end-of-file")
@@ -157,9 +158,17 @@ def _value_label(name: str, labels: dict[int, str]) -> bytes:
     return _tag(body, "lbl")
 
 
-def stata_frame_bytes(data_label: str, columns: list[dict[str, Any]], df: pl.DataFrame) -> bytearray:
-    """A .dta file of `df` (a bytearray: the records are written into it in place). `columns`: name, type (string, integer, date), title and vocabulary ((code, label)
-    pairs, empty when the column is not coded), in the file's order."""
+def stata_frame_bytes(data_label: str, columns: list[dict[str, Any]], df: pl.DataFrame) -> bytes:
+    """A .dta file of `df`, as one bytes object (see stata_frame_chunks)."""
+    return b"".join(stata_frame_chunks(data_label, columns, df))
+
+
+def stata_frame_chunks(data_label: str, columns: list[dict[str, Any]], df: pl.DataFrame) -> Iterator[bytes]:
+    """A .dta file of `df`, in parts: everything before the records, the records a block of rows at a time
+    (about _RECORD_BLOCK_BYTES each), then everything after them, so that a writer holds one block, not the
+    file (the directed dyad-years' file is 85 MB at 100k agreements). `columns`: name, type (string, integer,
+    date), title and vocabulary ((code, label) pairs, empty when the column is not coded), in the file's order.
+    The checks (names, vocabularies) run before the first part is given."""
     n = df.height
     kinds: list[tuple[str, int, str]] = []  # (name, Stata type, format)
     values: dict[str, Any] = {}
@@ -209,22 +218,30 @@ def stata_frame_bytes(data_label: str, columns: list[dict[str, Any]], df: pl.Dat
     sizes = {_LONG: 4, _DOUBLE: 8, _STRL: 8}
     widths = [sizes.get(t, t) for _, t, _ in kinds]
     head, tail = _blocks(data_label, columns, kinds, labels, blob, n, sum(widths))
-    # One buffer of the file's size; the records are written into it in place (no copy of the data at the end).
-    out = bytearray(len(head) + n * sum(widths) + len(tail))
-    out[:len(head)] = head
-    out[len(out) - len(tail):] = tail
-    rec = np.frombuffer(out, dtype=np.uint8, count=n * sum(widths), offset=len(head)).reshape(n, sum(widths))
-    start = 0
-    for (name, typ, _), width in zip(kinds, widths):
-        v = values.pop(name)
-        if typ in sizes:
-            dtype = {_LONG: "<i4", _DOUBLE: "<f8", _STRL: "<u8"}[typ]
-            rec[:, start:start + width] = np.ascontiguousarray(v, dtype=dtype).view(np.uint8).reshape(n, width)
-        else:
-            _place_text(rec, start, width, v)
-        start += width
-    del rec
-    return out
+    return _chunks(head, tail, n, kinds, widths, values)
+
+
+def _chunks(head: bytes, tail: bytes, n: int, kinds: list[tuple[str, int, str]], widths: list[int],
+            values: dict[str, Any]) -> Iterator[bytes]:
+    sizes = {_LONG: "<i4", _DOUBLE: "<f8", _STRL: "<u8"}
+    row = sum(widths)
+    yield head
+    step = max(1, _RECORD_BLOCK_BYTES // max(row, 1))
+    for lo in range(0, n, step):
+        hi = min(n, lo + step)
+        block = bytearray((hi - lo) * row)  # the records of rows lo..hi, written in place, column by column
+        rec = np.frombuffer(block, dtype=np.uint8).reshape(hi - lo, row)
+        start = 0
+        for (name, typ, _), width in zip(kinds, widths):
+            v = values[name]
+            if typ in sizes:
+                rec[:, start:start + width] = np.ascontiguousarray(v[lo:hi], dtype=sizes[typ]).view(np.uint8).reshape(hi - lo, width)
+            else:
+                _place_text(rec, start, width, v.slice(lo, hi - lo))
+            start += width
+        del rec
+        yield block
+    yield tail
 
 
 def _blocks(data_label: str, columns: list[dict[str, Any]], kinds: list[tuple[str, int, str]],

@@ -176,7 +176,7 @@ def test_a_failure_in_the_dyad_step_fails_the_build_and_leaves_the_previous_one(
     if where == "writer":
         def no_stata(*a, **k):
             raise ExportError("simulated: a .dta file cannot be written")
-        monkeypatch.setattr(export_mod, "_stata_bytes", no_stata)
+        monkeypatch.setattr(export_mod, "_stata_chunks", no_stata)
         expected = ExportError
     else:
         made = tables_mod.iter_frames
