@@ -16,6 +16,7 @@ import os
 import shutil
 import sqlite3
 import time
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable
@@ -158,7 +159,11 @@ def _insert_documents(con: sqlite3.Connection, rows: list[tuple[str, bytes, byte
     con.executemany("INSERT INTO agreement_csv (agreement_id, csv_record) VALUES (?, ?)", [(r[0], r[3]) for r in rows])
 
 
-def _derive(con: sqlite3.Connection, frames: dict[str, pl.DataFrame]) -> None:
+def _load_and_index(db: Path, con: sqlite3.Connection, frames: dict[str, pl.DataFrame], say: Progress) -> dict[str, int]:
+    """The database's work that needs no Python objects per row, in one thread beside the documents (see
+    build_package): the resources' rows (ADBC's bulk ingest), the party and dyad lookups made from them, and
+    the full-text index. SQLite and ADBC release the GIL while they work. name -> rows loaded."""
+    counts = bulk_load_resources(db, frames, say)
     # In key order, so that the (rowid-less) b-trees are appended to, not split all over.
     con.execute(
         "INSERT INTO party_index (country_iso3, signed_on, agreement_id, agreement_type, status) "
@@ -171,11 +176,6 @@ def _derive(con: sqlite3.Connection, frames: dict[str, pl.DataFrame]) -> None:
         "JOIN parties p2 ON p2.agreement_id = p1.agreement_id AND p1.country_iso3 < p2.country_iso3 "
         "JOIN agreements a ON a.agreement_id = p1.agreement_id ORDER BY 1, 2, 3, 4"
     )
-    con.execute("CREATE TABLE agreement_csv (agreement_id VARCHAR NOT NULL PRIMARY KEY, csv_record BLOB NOT NULL)")
-    docs = DocEncoder()  # each document as a zstd frame (scripts/doc_store.py)
-    for rows in documents(frames):
-        _insert_documents(con, docs.encode(rows))
-    docs.store(con)
     # External content: the index reads agreement_id, title and summary from agreements (by rowid) instead of
     # keeping its own copy of them. The rowids stay as loaded: the build is never VACUUMed after this.
     con.execute(
@@ -185,7 +185,31 @@ def _derive(con: sqlite3.Connection, frames: dict[str, pl.DataFrame]) -> None:
     con.execute("INSERT INTO agreements_fts (rowid, agreement_id, title, summary) "
                 "SELECT rowid, agreement_id, title, summary FROM agreements")
     con.execute("INSERT INTO agreements_fts (agreements_fts) VALUES ('optimize')")
-    # Per-country summaries: counts, date span and partners with shared-agreement counts.
+    con.execute("CREATE TABLE agreement_csv (agreement_id VARCHAR NOT NULL PRIMARY KEY, csv_record BLOB NOT NULL)")
+    return counts
+
+
+def _store_documents(con: sqlite3.Connection, frames: dict[str, pl.DataFrame], loaded: Future) -> None:
+    """Each agreement's documents, made and compressed (scripts/documents.py, scripts/doc_store.py) while
+    `loaded` (_load_and_index) still runs, and stored after it, in their order: a batch made before the
+    database is free waits, compressed, in a list (≈ 1 KB an agreement)."""
+    docs = DocEncoder()  # each document as a zstd frame (scripts/doc_store.py)
+    waiting: list[list[tuple[str, bytes, bytes, bytes]]] = []
+    for rows in documents(frames):
+        waiting.append(docs.encode(rows))
+        if loaded.done():
+            loaded.result()  # its error, if it failed
+            for batch in waiting:
+                _insert_documents(con, batch)
+            waiting.clear()
+    loaded.result()
+    for batch in waiting:
+        _insert_documents(con, batch)
+    docs.store(con)
+
+
+def _country_summary(con: sqlite3.Connection) -> None:
+    """Per-country summaries: counts, date span and partners with shared-agreement counts."""
     partners: dict[str, dict[str, int]] = {}
     for a, b, n in con.execute(
         "SELECT iso3_a, iso3_b, COUNT(*) FROM dyad_index GROUP BY iso3_a, iso3_b"
@@ -275,7 +299,7 @@ def build_package(root: Path, out: Path, progress: Progress = None, database_url
         if text_frames is not None:
             text_frames.clear()  # the caller's dict too: its frames are freed with the build's own (below)
         db = stage / DB_NAME
-        con = sqlite3.connect(db)
+        con = sqlite3.connect(db, check_same_thread=False)  # used by one thread at a time (see below)
         # 8 KB pages: every b-tree has fewer part-filled pages (4 KB: 18 MB more at 100k agreements;
         # bench/README.md, "Database size").
         con.execute(f"PRAGMA page_size = {PAGE_SIZE}")
@@ -284,10 +308,20 @@ def build_package(root: Path, out: Path, progress: Progress = None, database_url
         con.execute("PRAGMA auto_vacuum = INCREMENTAL")  # so that pages freed while building can be given back
         create_tables(con)
         con.commit()
-        counts = bulk_load_resources(db, frames, say)
         with con:
-            say("precomputing lookup tables, documents and the full-text index…")
-            _derive(con, frames)
+            # The rows are loaded and indexed in a thread while this one makes the documents: the two take
+            # about as long, on their own cores. The thread has the connection until it is done; the
+            # documents wait for it (_store_documents), so the database is written in one order whatever
+            # the timing.
+            with ThreadPoolExecutor(1, thread_name_prefix="dca-db") as db_thread:
+                loaded = db_thread.submit(_load_and_index, db, con, frames, say)
+                try:
+                    say("precomputing lookup tables, documents and the full-text index…")
+                    _store_documents(con, frames, loaded)
+                finally:
+                    wait([loaded])  # on an error too: the staging folder is removed only once it has stopped
+                counts = loaded.result()
+            _country_summary(con)
             del frames  # the dyad tables and the exports read what they need themselves
             give_back_freed_memory()  # the documents' Python objects: ≈ 250 MB at 100k, below the next step's peak
             # --- researcher exports (scripts/export.py): build/exports/, swapped in with the rest ---

@@ -69,14 +69,17 @@ def test_build_records_content_hash_and_version(built):
     assert build_package(pkg, out).content_hash != result.content_hash
 
 
-def test_failed_build_leaves_previous_build_intact(built, monkeypatch):
+@pytest.mark.parametrize("step", ["_store_documents", "_load_and_index", "_country_summary"])
+def test_failed_build_leaves_previous_build_intact(built, monkeypatch, step):
+    """Whichever step fails (the documents, or the load and indexes in their own thread), the build fails with
+    its error and the previous build stays as it was."""
     pkg, out, _ = built
     before = (out / DB_NAME).read_bytes()
 
     def boom(*a, **k):
         raise RuntimeError("simulated crash halfway through the build")
 
-    monkeypatch.setattr(build_mod, "_derive", boom)
+    monkeypatch.setattr(build_mod, step, boom)
     with pytest.raises(RuntimeError):
         build_package(pkg, out)
     assert (out / DB_NAME).read_bytes() == before
