@@ -231,6 +231,12 @@ def _country_summary(con: sqlite3.Connection) -> None:
     )
 
 
+def _write_docs(stage: Path, files: dict[str, bytes]) -> None:
+    for rel, data in files.items():
+        (stage / "docs" / rel).parent.mkdir(parents=True, exist_ok=True)
+        (stage / "docs" / rel).write_bytes(data)
+
+
 def _dyad_tables(con: sqlite3.Connection, pkg: Package, exports: Path) -> None:
     """The export tables (default options) written to `exports` as they are made, and the dyads and
     dyad-years (every rule) stored for the API: the same frames, so the API's rows are the files' rows
@@ -296,6 +302,9 @@ def build_package(root: Path, out: Path, progress: Progress = None, database_url
         say("reading the package…")
         digest = content_hash(pkg)
         frames = read_frames(pkg, text_frames)
+        # The text frames are kept for the codebook's text (below): they share their text columns with the
+        # typed frames, so keeping them costs only the integer columns' text.
+        text = dict(text_frames) if text_frames is not None else None
         if text_frames is not None:
             text_frames.clear()  # the caller's dict too: its frames are freed with the build's own (below)
         db = stage / DB_NAME
@@ -323,6 +332,15 @@ def build_package(root: Path, out: Path, progress: Progress = None, database_url
                 counts = loaded.result()
             _country_summary(con)
             del frames  # the dyad tables and the exports read what they need themselves
+            # --- what depends on the data is generated here (and by dca release), never in a data pull request:
+            # build/docs/ has the codebook, its figures (below, counted in the database) and the coverage block ---
+            say("writing the codebook and the coverage statement…")
+            from .codebook import render_codebook_text
+            from .coverage import coverage_markdown
+
+            _write_docs(stage, render_codebook_text(pkg.root, text))
+            (stage / "docs" / "coverage.md").write_text(coverage_markdown(pkg.root, text) + "\n", encoding="utf-8")
+            del text
             give_back_freed_memory()  # the documents' Python objects: ≈ 250 MB at 100k, below the next step's peak
             # --- researcher exports (scripts/export.py): build/exports/, swapped in with the rest ---
             say("precomputing the dyad and dyad-year tables, writing the researcher exports…")
@@ -352,16 +370,10 @@ def build_package(root: Path, out: Path, progress: Progress = None, database_url
             orjson.dumps({k: v for k, v in meta.items() if k != "datapackage"} | {"counts": counts}, option=orjson.OPT_INDENT_2)
         )
         shutil.copy2(pkg.root / "datapackage.json", stage / "datapackage.json")
-        # --- what depends on the data is generated here (and by dca release), never in a
-        # data pull request: build/docs/ has the codebook, its figures and the coverage block ---
-        say("writing the codebook and the coverage statement…")
-        from .codebook import render_codebook
-        from .coverage import coverage_markdown
+        say("drawing the codebook's figures…")
+        from .codebook import render_codebook_figures
 
-        for rel, data in render_codebook(pkg.root, db=db).items():
-            (stage / "docs" / rel).parent.mkdir(parents=True, exist_ok=True)
-            (stage / "docs" / rel).write_bytes(data)
-        (stage / "docs" / "coverage.md").write_text(coverage_markdown(pkg.root) + "\n", encoding="utf-8")
+        _write_docs(stage, render_codebook_figures(pkg.root, db=db))
         if database_url:
             from .pgload import load_postgres
 

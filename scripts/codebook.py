@@ -139,9 +139,12 @@ def _changelog(root: Path) -> str | None:
 class _Data:
     """The package's resources as frames of text ("" for empty), read once for every section."""
 
-    def __init__(self, pkg: Package):
+    def __init__(self, pkg: Package, frames: dict[str, pl.DataFrame] | None = None):
+        """`frames`: the resources as `dca validate` read them (text, missing cells null; see
+        validate.check_package), which `dca build` passes instead of having every file parsed again."""
         self.pkg = pkg
-        self.frames = {r.name: _read(pkg, r) for r in pkg.resources}
+        self.frames = {r.name: frames[r.name].with_columns(pl.all().fill_null("")) if frames and r.name in frames
+                       else _read(pkg, r) for r in pkg.resources}
 
     def party_regions(self) -> pl.DataFrame:
         """agreement_id, iso3, region of every party row of a known agreement; NO_REGION for a country without
@@ -612,14 +615,25 @@ def render_html(markdown_text: str, title: str) -> str:
 def render_codebook(root: Path | str, db: Path | None = None) -> dict[str, bytes]:
     """Every codebook file, by path relative to docs/, as bytes. `db`: the package's build database, just
     written (dca build), for the figures' counts (see figures.package_stats)."""
+    return render_codebook_text(root) | render_codebook_figures(root, db)
+
+
+def render_codebook_text(root: Path | str, frames: dict[str, pl.DataFrame] | None = None) -> dict[str, bytes]:
+    """The codebook itself (Markdown and HTML). `frames`: the data as `dca validate` read it (see _Data)."""
     pkg = load_package(root)
-    data = _Data(pkg)
-    text = render_markdown(pkg, data)
-    st = figures.package_stats(pkg, top=TOP_N, db=db)
-    types = list(pkg.resource("agreements").field("agreement_type").enum or [])
+    text = render_markdown(pkg, _Data(pkg, frames))
     return {
         MD: text.encode("utf-8"),
         HTML: render_html(text, f"{pkg.descriptor.get('title', pkg.name)}: codebook (version {pkg.version})").encode("utf-8"),
+    }
+
+
+def render_codebook_figures(root: Path | str, db: Path | None = None) -> dict[str, bytes]:
+    """The codebook's figures, counted in `db` (the build's database) when given (see figures.package_stats)."""
+    pkg = load_package(root)
+    st = figures.package_stats(pkg, top=TOP_N, db=db)
+    types = list(pkg.resource("agreements").field("agreement_type").enum or [])
+    return {
         FIG_YEARS: figures.agreements_per_year_by_type(st, pkg.version, types),
         FIG_COUNTRIES: figures.top_countries(st, pkg.version, TOP_N),
     }

@@ -17,10 +17,14 @@ from schema.tableschema import load_package
 START, END = "<!-- coverage:start -->", "<!-- coverage:end -->"
 
 
-def coverage_markdown(root: Path) -> str:
+def coverage_markdown(root: Path, frames: dict[str, pl.DataFrame] | None = None) -> str:
+    """The README's coverage block. `frames`: the data as `dca validate` read it (text, missing cells null;
+    see validate.check_package), which `dca build` passes instead of having the files parsed again."""
     pkg = load_package(root)
 
     def read(name: str) -> pl.DataFrame:
+        if frames is not None and name in frames:
+            return frames[name]
         return pl.read_csv(pkg.root / pkg.resource(name).path, infer_schema=False)
 
     agreements, parties, countries = read("agreements"), read("parties"), read("countries")

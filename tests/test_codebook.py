@@ -42,12 +42,19 @@ def test_build_writes_the_codebook_for_its_own_data(pkg_dir, rendered, tmp_path)
     from scripts.build import build_package
     from scripts.coverage import coverage_markdown
 
-    out = tmp_path / "build"
-    build_package(pkg_dir, out)
-    for rel, data in rendered.items():
-        assert (out / "docs" / rel).read_bytes() == data, rel
-    assert (out / "docs" / "coverage.md").read_text(encoding="utf-8") == coverage_markdown(pkg_dir) + "\n"
-    assert stale_files(pkg_dir, out / "docs") == []
+    from scripts.validate import check_package
+
+    # as `dca build` runs it, from the frames the validation read (the codebook and the coverage block are
+    # written from them, not from a second read of the files), and from the files
+    findings, text_frames = check_package(pkg_dir)
+    assert findings == [] and text_frames
+    for name, given in [("from-validate", text_frames), ("from-files", None)]:
+        out = tmp_path / name / "build"
+        build_package(pkg_dir, out, text_frames=given)
+        for rel, data in rendered.items():
+            assert (out / "docs" / rel).read_bytes() == data, (name, rel)
+        assert (out / "docs" / "coverage.md").read_text(encoding="utf-8") == coverage_markdown(pkg_dir) + "\n"
+        assert stale_files(pkg_dir, out / "docs") == []
 
 
 def test_the_regenerate_workflow_runs_the_generators_on_main():
