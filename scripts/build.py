@@ -237,13 +237,13 @@ def _write_docs(stage: Path, files: dict[str, bytes]) -> None:
         (stage / "docs" / rel).write_bytes(data)
 
 
-def _dyad_tables(con: sqlite3.Connection, pkg: Package, exports: Path) -> None:
+def _dyad_tables(con: sqlite3.Connection, pkg: Package, exports: Path, text: dict[str, pl.DataFrame] | None = None) -> None:
     """The export tables (default options) written to `exports` as they are made, and the dyads and
     dyad-years (every rule) stored for the API: the same frames, so the API's rows are the files' rows
     (scripts/build_exports.py)."""
     from .build_exports import store_and_write
 
-    store_and_write(con, pkg, exports)
+    store_and_write(con, pkg, exports, text)
 
 
 def create_tables(con: sqlite3.Connection) -> None:
@@ -340,11 +340,10 @@ def build_package(root: Path, out: Path, progress: Progress = None, database_url
 
             _write_docs(stage, render_codebook_text(pkg.root, text))
             (stage / "docs" / "coverage.md").write_text(coverage_markdown(pkg.root, text) + "\n", encoding="utf-8")
-            del text
             give_back_freed_memory()  # the documents' Python objects: ≈ 250 MB at 100k, below the next step's peak
             # --- researcher exports (scripts/export.py): build/exports/, swapped in with the rest ---
             say("precomputing the dyad and dyad-year tables, writing the researcher exports…")
-            _dyad_tables(con, pkg, stage / "exports")
+            _dyad_tables(con, pkg, stage / "exports", text)  # empties `text` once read
             say("indexing…")
             _create_indexes(con)
             meta = {

@@ -28,8 +28,10 @@ _DONE = object()  # the end of the tables, for the writer
 _POLL_S = 0.2  # how often a blocked hand-over checks that the writer is still alive
 
 
-def store_and_write(con: sqlite3.Connection, pkg: Package, exports: Path) -> None:
-    """Store dyads and dyad_years (every rule) in `con` and write the exports (default options) into `exports`."""
+def store_and_write(con: sqlite3.Connection, pkg: Package, exports: Path, text: dict[str, pl.DataFrame] | None = None) -> None:
+    """Store dyads and dyad_years (every rule) in `con` and write the exports (default options) into `exports`.
+    `text`: the resources as `dca validate` read them (export_tables.read_frame), instead of the files; the
+    dict is emptied once they are read."""
     from .dyad_store import store
     from .export import write_exports
     from .export_columns import RULES
@@ -43,11 +45,15 @@ def store_and_write(con: sqlite3.Connection, pkg: Package, exports: Path) -> Non
             yield item
 
     with ThreadPoolExecutor(1, thread_name_prefix="dca-exports") as pool:
-        writing = pool.submit(write_exports, pkg, exports, frames=tables())
+        # The writer reads one column of the text (the data date, before its first file): its own small dict.
+        dates = {"agreements": text["agreements"].select("status_as_of")} if text and "agreements" in text else None
+        writing = pool.submit(write_exports, pkg, exports, frames=tables(), text=dates)
         try:
             dyads: pl.DataFrame | None = None
             years: dict[str, pl.DataFrame] = {}
-            for name, rule, df in iter_frames(pkg, also=RULES):
+            for name, rule, df in iter_frames(pkg, also=RULES, text=text):
+                if text:
+                    text.clear()  # every resource is read before the first table: the caller's frames can go
                 if rule in (None, default):
                     _put(hand_over, (name, df), writing)
                 if name == "dyads":

@@ -33,7 +33,7 @@ from schema.tableschema import Package, load_package
 
 from .atomic import TMP_PREFIX, clear_debris, replace_dir
 from .export_columns import ALL_EXPORTS, EXPORTS, FULL_PANEL_FORMATS, PRIMARY_KEYS, TITLES, Column, one_row_per
-from .export_tables import ExportError, ExportOptions, _last_year, agreement_span, build_frames, read_frame
+from .export_tables import ExportError, ExportOptions, Text, _last_year, agreement_span, build_frames, read_frame
 from .stata import StataError, stata_frame_chunks
 
 __all__ = ["ExportError", "ExportOptions", "agreement_span", "build_frames", "build_tables", "render_exports",
@@ -149,14 +149,15 @@ def iter_exports(pkg: Package, options: ExportOptions = ExportOptions(),
 
 
 def _iter_files(pkg: Package, options: ExportOptions = ExportOptions(),
-                frames: Frames | None = None) -> Iterator[tuple[str, Iterable[bytes]]]:
+                frames: Frames | None = None, text: Text = None) -> Iterator[tuple[str, Iterable[bytes]]]:
     """iter_exports' files as (file name, parts): the caller takes every part of a file (writing or joining
-    them) before it asks for the next file, whose descriptor entry needs the size and hash of the parts."""
+    them) before it asks for the next file, whose descriptor entry needs the size and hash of the parts.
+    `text`: see export_tables.read_frame."""
     frames = build_frames(pkg, options) if frames is None else frames
     if isinstance(frames, dict):
         held = frames
         frames = ((n, held.pop(n)) for n in [n for n in ALL_EXPORTS if n in held])
-    last_year = _last_year(read_frame(pkg, "agreements", ["status_as_of"]))
+    last_year = _last_year(read_frame(pkg, "agreements", ["status_as_of"], text))
     resources = []
     for name, df in frames:
         columns = ALL_EXPORTS[name]
@@ -218,14 +219,15 @@ def render_exports(pkg: Package, options: ExportOptions = ExportOptions()) -> di
 
 
 def write_exports(pkg: Package | Path | str, out: Path, options: ExportOptions = ExportOptions(),
-                  frames: Frames | None = None) -> list[Path]:
-    """Write the exports into the folder `out` (created; not atomic: see export_package)."""
+                  frames: Frames | None = None, text: Text = None) -> list[Path]:
+    """Write the exports into the folder `out` (created; not atomic: see export_package). `text`: see
+    export_tables.read_frame."""
     if not isinstance(pkg, Package):
         pkg = load_package(pkg)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     written = []
-    for name, parts in _iter_files(pkg, options, frames):
+    for name, parts in _iter_files(pkg, options, frames, text):
         with open(out / name, "wb") as f:
             for part in parts:
                 f.write(part)

@@ -79,9 +79,18 @@ class Span:
 
 # --- reading -----------------------------------------------------------------
 
-def read_frame(pkg: Package, name: str, columns: list[str] | None = None) -> pl.DataFrame:
-    """A resource as text columns, None for empty cells (the packages' only missing value)."""
-    df = pl.read_csv(pkg.root / pkg.resource(name).path, infer_schema=False, columns=columns, encoding="utf8")
+Text = dict[str, pl.DataFrame] | None  # the resources as `dca validate` read them (see read_frame)
+
+
+def read_frame(pkg: Package, name: str, columns: list[str] | None = None, text: Text = None) -> pl.DataFrame:
+    """A resource as text columns, None for empty cells (the packages' only missing value). `text`: the
+    resources as frames of text cells, missing cells null, as `dca validate` read them from a valid package
+    (validate.check_package), which `dca build` passes instead of having each file parsed again: for a
+    valid (canonical) file they are the frames this reads."""
+    if text is not None and name in text:
+        df = text[name] if columns is None else text[name].select(columns)
+    else:
+        df = pl.read_csv(pkg.root / pkg.resource(name).path, infer_schema=False, columns=columns, encoding="utf8")
     return df.with_columns(pl.col(c).replace("", None) for c in df.columns)
 
 
@@ -164,7 +173,7 @@ def build_frames_for_rules(pkg: Package, options: ExportOptions = ExportOptions(
 
 
 def iter_frames(pkg: Package, options: ExportOptions = ExportOptions(),
-                also: tuple[str, ...] = ()) -> Iterator[tuple[str, str | None, pl.DataFrame]]:
+                also: tuple[str, ...] = (), text: Text = None) -> Iterator[tuple[str, str | None, pl.DataFrame]]:
     """The export tables one at a time, as (table name, rule, frame), in the exports' order, so that a caller
     can write each one and drop it before the next is made (the dyad-year tables of a large package are the
     build's largest objects). `rule` is set for dyad_years only: first under each rule of `also` other than
@@ -172,19 +181,20 @@ def iter_frames(pkg: Package, options: ExportOptions = ExportOptions(),
 
     Everything is made by polars expressions over whole columns (no Python loop over agreements): the
     agreements' spans by `spans_frame`, pairs by a self-join of the parties, pair-years by an explode of the
-    spans' year ranges and a group-by."""
-    countries = read_frame(pkg, "countries", ["iso3", "cow_code", "cow_abbr", "name"]).with_columns(
+    spans' year ranges and a group-by. `text`: see read_frame; every resource is read before the first
+    table is given."""
+    countries = read_frame(pkg, "countries", ["iso3", "cow_code", "cow_abbr", "name"], text).with_columns(
         pl.col("cow_code").cast(pl.Int64))
-    agreements = read_frame(pkg, "agreements").sort("agreement_id", maintain_order=True)
+    agreements = read_frame(pkg, "agreements", text=text).sort("agreement_id", maintain_order=True)
     last_year = _last_year(agreements)
     codes = countries.select("iso3", "cow_code", "cow_abbr")
     rules = [r for r in also if r != options.rule] + [options.rule]
-    history = read_frame(pkg, "status_history", NEEDED["status_history"])
+    history = read_frame(pkg, "status_history", NEEDED["status_history"], text)
     spans = {rule: spans_frame(agreements, history, rule, last_year) for rule in rules}
     del history
-    parties = (read_frame(pkg, "parties", NEEDED["parties"])
+    parties = (read_frame(pkg, "parties", NEEDED["parties"], text)
                .select("agreement_id", iso3="country_iso3").unique().sort("agreement_id", "iso3"))
-    flat = _flat(pkg, agreements, parties, countries, spans[options.rule])
+    flat = _flat(pkg, agreements, parties, countries, spans[options.rule], text)
     del agreements
     yield "agreements_flat", None, flat
     pairs = (
@@ -280,7 +290,7 @@ def _none_if_empty(col: str) -> pl.Expr:
 
 
 def _flat(pkg: Package, agreements: pl.DataFrame, parties: pl.DataFrame, countries: pl.DataFrame,
-          spans: pl.DataFrame) -> pl.DataFrame:
+          spans: pl.DataFrame, text: Text = None) -> pl.DataFrame:
     """agreements_flat: one row per agreement, with its party lists, equipment summary and span."""
     # each country's list items as text; a party that is not a row of countries: no code, its ISO3 as name
     text = countries.select(
@@ -305,7 +315,7 @@ def _flat(pkg: Package, agreements: pl.DataFrame, parties: pl.DataFrame, countri
         .with_columns(_none_if_empty(c) for c in ("parties_iso3", "parties_cow_code", "parties_cow_abbr",
                                                   "parties_without_cow", "parties_names"))
     )
-    eq = _sorted_children(read_frame(pkg, "equipment", NEEDED["equipment"]), "equipment_id")
+    eq = _sorted_children(read_frame(pkg, "equipment", NEEDED["equipment"], text), "equipment_id")
     qty = pl.col("quantity")
     item = pl.concat_str(
         pl.col("designation").fill_null("None"), pl.lit(" ("), pl.col("category").fill_null("None"),
@@ -313,7 +323,7 @@ def _flat(pkg: Package, agreements: pl.DataFrame, parties: pl.DataFrame, countri
         pl.lit(", "), pl.col("status").fill_null("None"), pl.lit(")"))
     eq = (eq.group_by("agreement_id")
           .agg(equipment_summary=item.str.join(sep + " "), n_equipment=pl.len().cast(pl.Int64)))
-    src = _sorted_children(read_frame(pkg, "sources", NEEDED["sources"]), "source_id")
+    src = _sorted_children(read_frame(pkg, "sources", NEEDED["sources"], text), "source_id")
     src = (src.group_by("agreement_id")
            .agg(n_sources=pl.len().cast(pl.Int64), first_source_url=pl.col("url").drop_nulls().first()))
     venue = countries.select(venue_country_iso3="iso3", venue_country_cow_code="cow_code", venue_country_name="name")
