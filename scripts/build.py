@@ -186,7 +186,31 @@ def _load_and_index(db: Path, con: sqlite3.Connection, frames: dict[str, pl.Data
                 "SELECT rowid, agreement_id, title, summary FROM agreements")
     con.execute("INSERT INTO agreements_fts (agreements_fts) VALUES ('optimize')")
     con.execute("CREATE TABLE agreement_csv (agreement_id VARCHAR NOT NULL PRIMARY KEY, csv_record BLOB NOT NULL)")
+    _create_indexes(con)  # the resources' secondary indexes (the other tables have theirs built in)
+    # The statistics of the tables complete by now; the others' at the end (_analyse_the_rest). A table's
+    # statistics depend on its rows and indexes only, so they are those one ANALYZE at the end would give.
+    for table in _tables(con):
+        if _complete_early(table):
+            con.execute(f'ANALYZE "{table}"')
     return counts
+
+
+def _complete_early(table: str) -> bool:
+    """The tables that _load_and_index fills in full: the resources, the two lookups, the full-text index's."""
+    return table in RESOURCE_TABLES or table in ("party_index", "dyad_index") or table.startswith("agreements_fts_")
+
+
+def _tables(con: sqlite3.Connection) -> list[str]:
+    """The database's ordinary tables (virtual tables are not analysed; their shadow tables are)."""
+    return [name for (name,) in con.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
+        "AND sql NOT LIKE 'CREATE VIRTUAL TABLE%' ORDER BY name")]
+
+
+def _analyse_the_rest(con: sqlite3.Connection) -> None:
+    for table in _tables(con):
+        if not _complete_early(table):
+            con.execute(f'ANALYZE "{table}"')
 
 
 def _store_documents(con: sqlite3.Connection, frames: dict[str, pl.DataFrame], loaded: Future) -> None:
@@ -300,7 +324,9 @@ def build_package(root: Path, out: Path, progress: Progress = None, database_url
     stage.mkdir()
     try:
         say("reading the package…")
-        digest = content_hash(pkg)
+        hashing = ThreadPoolExecutor(1, thread_name_prefix="dca-hash")  # files read and hashed beside the build
+        digest_of = hashing.submit(content_hash, pkg)
+        hashing.shutdown(wait=False)
         frames = read_frames(pkg, text_frames)
         # The text frames are kept for the codebook's text (below): they share their text columns with the
         # typed frames, so keeping them costs only the integer columns' text.
@@ -344,8 +370,7 @@ def build_package(root: Path, out: Path, progress: Progress = None, database_url
             # --- researcher exports (scripts/export.py): build/exports/, swapped in with the rest ---
             say("precomputing the dyad and dyad-year tables, writing the researcher exports…")
             _dyad_tables(con, pkg, stage / "exports", text)  # empties `text` once read
-            say("indexing…")
-            _create_indexes(con)
+            digest = digest_of.result()
             meta = {
                 "name": pkg.name,
                 "title": pkg.descriptor.get("title", ""),
@@ -359,7 +384,7 @@ def build_package(root: Path, out: Path, progress: Progress = None, database_url
             }
             con.executemany("INSERT INTO build_meta (key, value) VALUES (?, ?)", meta.items())
         say("analysing…")
-        con.execute("ANALYZE")
+        _analyse_the_rest(con)
         # No VACUUM: every table and index was written once, in order, so the file is packed already (and a
         # VACUUM may renumber the agreements' rowids, which the full-text index refers to). The pages that the
         # full-text merge freed are given back.
