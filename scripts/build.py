@@ -16,7 +16,7 @@ import os
 import shutil
 import sqlite3
 import time
-from concurrent.futures import Future, ThreadPoolExecutor, wait
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable
@@ -28,6 +28,7 @@ from schema.tableschema import Package, load_package
 from schema.tables import RESOURCE_TABLES, metadata
 
 from .atomic import TMP_PREFIX, clear_debris, replace_dir
+from .db_worker import DatabaseWorker
 from .doc_store import Encoder as DocEncoder
 from .documents import CSV_COLUMNS, documents  # noqa: F401  (CSV_COLUMNS: the API's CSV header)
 from .memory import give_back_freed_memory
@@ -159,7 +160,7 @@ def _insert_documents(con: sqlite3.Connection, rows: list[tuple[str, bytes, byte
     con.executemany("INSERT INTO agreement_csv (agreement_id, csv_record) VALUES (?, ?)", [(r[0], r[3]) for r in rows])
 
 
-def _load_and_index(db: Path, con: sqlite3.Connection, frames: dict[str, pl.DataFrame], say: Progress) -> dict[str, int]:
+def _load_and_look_up(db: Path, con: sqlite3.Connection, frames: dict[str, pl.DataFrame], say: Progress) -> dict[str, int]:
     """The database's work that needs no Python objects per row, in one thread beside the documents (see
     build_package): the resources' rows (ADBC's bulk ingest), the party and dyad lookups made from them, and
     the full-text index. SQLite and ADBC release the GIL while they work. name -> rows loaded."""
@@ -186,17 +187,22 @@ def _load_and_index(db: Path, con: sqlite3.Connection, frames: dict[str, pl.Data
                 "SELECT rowid, agreement_id, title, summary FROM agreements")
     con.execute("INSERT INTO agreements_fts (agreements_fts) VALUES ('optimize')")
     con.execute("CREATE TABLE agreement_csv (agreement_id VARCHAR NOT NULL PRIMARY KEY, csv_record BLOB NOT NULL)")
-    _create_indexes(con)  # the resources' secondary indexes (the other tables have theirs built in)
-    # The statistics of the tables complete by now; the others' at the end (_analyse_the_rest). A table's
-    # statistics depend on its rows and indexes only, so they are those one ANALYZE at the end would give.
-    for table in _tables(con):
-        if _complete_early(table):
-            con.execute(f'ANALYZE "{table}"')
     return counts
 
 
+def _index_resources(con: sqlite3.Connection) -> None:
+    """The resources' secondary indexes (the other tables have theirs built in), and the statistics of the
+    tables complete by now; the others' at the end (_analyse_the_rest). A table's statistics depend on its
+    rows and indexes only, so they are those one ANALYZE at the end would give."""
+    _create_indexes(con)
+    for table in _tables(con):
+        if _complete_early(table):
+            con.execute(f'ANALYZE "{table}"')
+
+
 def _complete_early(table: str) -> bool:
-    """The tables that _load_and_index fills in full: the resources, the two lookups, the full-text index's."""
+    """The tables complete when _index_resources runs: the resources, the two lookups, the full-text index's
+    (the documents are too, but their table is analysed at the end, with the others)."""
     return table in RESOURCE_TABLES or table in ("party_index", "dyad_index") or table.startswith("agreements_fts_")
 
 
@@ -211,25 +217,6 @@ def _analyse_the_rest(con: sqlite3.Connection) -> None:
     for table in _tables(con):
         if not _complete_early(table):
             con.execute(f'ANALYZE "{table}"')
-
-
-def _store_documents(con: sqlite3.Connection, frames: dict[str, pl.DataFrame], loaded: Future) -> None:
-    """Each agreement's documents, made and compressed (scripts/documents.py, scripts/doc_store.py) while
-    `loaded` (_load_and_index) still runs, and stored after it, in their order: a batch made before the
-    database is free waits, compressed, in a list (≈ 1 KB an agreement)."""
-    docs = DocEncoder()  # each document as a zstd frame (scripts/doc_store.py)
-    waiting: list[list[tuple[str, bytes, bytes, bytes]]] = []
-    for rows in documents(frames):
-        waiting.append(docs.encode(rows))
-        if loaded.done():
-            loaded.result()  # its error, if it failed
-            for batch in waiting:
-                _insert_documents(con, batch)
-            waiting.clear()
-    loaded.result()
-    for batch in waiting:
-        _insert_documents(con, batch)
-    docs.store(con)
 
 
 def _country_summary(con: sqlite3.Connection) -> None:
@@ -261,13 +248,14 @@ def _write_docs(stage: Path, files: dict[str, bytes]) -> None:
         (stage / "docs" / rel).write_bytes(data)
 
 
-def _dyad_tables(con: sqlite3.Connection, pkg: Package, exports: Path, text: dict[str, pl.DataFrame] | None = None) -> None:
+def _dyad_tables(con: sqlite3.Connection, pkg: Package, exports: Path, text: dict[str, pl.DataFrame] | None = None,
+                 before_store: Callable[[], None] | None = None) -> None:
     """The export tables (default options) written to `exports` as they are made, and the dyads and
     dyad-years (every rule) stored for the API: the same frames, so the API's rows are the files' rows
     (scripts/build_exports.py)."""
     from .build_exports import store_and_write
 
-    store_and_write(con, pkg, exports, text)
+    store_and_write(con, pkg, exports, text, before_store)
 
 
 def create_tables(con: sqlite3.Connection) -> None:
@@ -344,32 +332,43 @@ def build_package(root: Path, out: Path, progress: Progress = None, database_url
         create_tables(con)
         con.commit()
         with con:
-            # The rows are loaded and indexed in a thread while this one makes the documents: the two take
-            # about as long, on their own cores. The thread has the connection until it is done; the
-            # documents wait for it (_store_documents), so the database is written in one order whatever
-            # the timing.
-            with ThreadPoolExecutor(1, thread_name_prefix="dca-db") as db_thread:
-                loaded = db_thread.submit(_load_and_index, db, con, frames, say)
-                try:
-                    say("precomputing lookup tables, documents and the full-text index…")
-                    _store_documents(con, frames, loaded)
-                finally:
-                    wait([loaded])  # on an error too: the staging folder is removed only once it has stopped
-                counts = loaded.result()
-            _country_summary(con)
-            del frames  # the dyad tables and the exports read what they need themselves
-            # --- what depends on the data is generated here (and by dca release), never in a data pull request:
-            # build/docs/ has the codebook, its figures (below, counted in the database) and the coverage block ---
-            say("writing the codebook and the coverage statement…")
-            from .codebook import render_codebook_text
-            from .coverage import coverage_markdown
+            # The database work runs in a thread of its own (scripts/db_worker.py) while this one makes the
+            # documents, the codebook and the export tables: the resources' load and indexes, then each batch
+            # of documents as it is made, in that order. This thread touches the connection again only after
+            # worker.join().
+            worker = DatabaseWorker()
+            try:
+                loaded = worker.submit(_load_and_look_up, db, con, frames, say)
+                say("precomputing lookup tables, documents and the full-text index…")
+                docs = DocEncoder()  # each document as a zstd frame (scripts/doc_store.py)
+                for rows in documents(frames):
+                    worker.submit(_insert_documents, con, docs.encode(rows))
+                worker.submit(docs.store, con)
+                stored = worker.submit(_country_summary, con)
+                del frames  # the dyad tables and the exports read what they need themselves
+                # --- what depends on the data is generated here (and by dca release), never in a data pull
+                # request: build/docs/ has the codebook, its figures (below, counted in the database) and the
+                # coverage block ---
+                say("writing the codebook and the coverage statement…")
+                from .codebook import render_codebook_text
+                from .coverage import coverage_markdown
 
-            _write_docs(stage, render_codebook_text(pkg.root, text))
-            (stage / "docs" / "coverage.md").write_text(coverage_markdown(pkg.root, text) + "\n", encoding="utf-8")
-            give_back_freed_memory()  # the documents' Python objects: ≈ 250 MB at 100k, below the next step's peak
-            # --- researcher exports (scripts/export.py): build/exports/, swapped in with the rest ---
-            say("precomputing the dyad and dyad-year tables, writing the researcher exports…")
-            _dyad_tables(con, pkg, stage / "exports", text)  # empties `text` once read
+                _write_docs(stage, render_codebook_text(pkg.root, text))
+                (stage / "docs" / "coverage.md").write_text(coverage_markdown(pkg.root, text) + "\n", encoding="utf-8")
+                # The documents are stored before the dyad step starts (the step's peak is the build's, and the
+                # documents waiting to be stored are freed first); the resources' indexes are made beside it.
+                worker.raise_failure()
+                wait([stored])
+                worker.raise_failure()
+                give_back_freed_memory()  # the documents' Python objects: ≈ 250 MB at 100k, below the next step's peak
+                worker.submit(_index_resources, con)
+                # --- researcher exports (scripts/export.py): build/exports/, swapped in with the rest ---
+                say("precomputing the dyad and dyad-year tables, writing the researcher exports…")
+                _dyad_tables(con, pkg, stage / "exports", text, worker.join)  # empties `text` once read
+                worker.join()
+            finally:
+                worker.close()
+            counts = loaded.result()
             digest = digest_of.result()
             meta = {
                 "name": pkg.name,

@@ -18,7 +18,7 @@ import queue
 import sqlite3
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import polars as pl
 
@@ -28,10 +28,12 @@ _DONE = object()  # the end of the tables, for the writer
 _POLL_S = 0.2  # how often a blocked hand-over checks that the writer is still alive
 
 
-def store_and_write(con: sqlite3.Connection, pkg: Package, exports: Path, text: dict[str, pl.DataFrame] | None = None) -> None:
+def store_and_write(con: sqlite3.Connection, pkg: Package, exports: Path, text: dict[str, pl.DataFrame] | None = None,
+                    before_store: Callable[[], None] | None = None) -> None:
     """Store dyads and dyad_years (every rule) in `con` and write the exports (default options) into `exports`.
     `text`: the resources as `dca validate` read them (export_tables.read_frame), instead of the files; the
-    dict is emptied once they are read."""
+    dict is emptied once they are read. `before_store`: called before the connection is first used (the
+    build's database thread is then done with it)."""
     from .dyad_store import store
     from .export import write_exports
     from .export_columns import RULES
@@ -61,11 +63,13 @@ def store_and_write(con: sqlite3.Connection, pkg: Package, exports: Path, text: 
                 elif name == "dyad_years":
                     years[str(rule)] = df
                 del df
-            _put(hand_over, _DONE, writing)
             # Stored once the last table is handed over: the store and the writer's last two tables (the
             # largest files) overlap, and the writer holds a part of a file at a time, not the file.
+            if before_store:
+                before_store()
             store(con, dyads, years)
             dyads, years = None, {}
+            _put(hand_over, _DONE, writing)
         except BaseException:
             _put(hand_over, _DONE, writing, give_up=True)
             raise

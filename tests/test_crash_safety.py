@@ -135,7 +135,7 @@ build_package(Path({str(pkg)!r}), Path({str(out)!r}))
     def boom(*a, **k):
         raise RuntimeError("this build fails")
 
-    monkeypatch.setattr(build_mod, "_store_documents", boom)
+    monkeypatch.setattr(build_mod, "_load_and_look_up", boom)
     with pytest.raises(RuntimeError):
         build_package(pkg, out)
     assert (out / DB_NAME).stat().st_size > 0
