@@ -201,9 +201,10 @@ def _index_resources(con: sqlite3.Connection) -> None:
 
 
 def _complete_early(table: str) -> bool:
-    """The tables complete when _index_resources runs: the resources, the two lookups, the full-text index's
-    (the documents are too, but their table is analysed at the end, with the others)."""
-    return table in RESOURCE_TABLES or table in ("party_index", "dyad_index") or table.startswith("agreements_fts_")
+    """The tables complete when _index_resources runs (before the dyad step): the resources, the lookups, the
+    full-text index's, the documents and the country summaries."""
+    return (table in RESOURCE_TABLES or table.startswith("agreements_fts_")
+            or table in ("party_index", "dyad_index", "agreement_docs", "agreement_csv", "doc_dicts", "country_summary"))
 
 
 def _tables(con: sqlite3.Connection) -> list[str]:
@@ -362,6 +363,9 @@ def build_package(root: Path, out: Path, progress: Progress = None, database_url
                 worker.raise_failure()
                 give_back_freed_memory()  # the documents' Python objects: ≈ 250 MB at 100k, below the next step's peak
                 worker.submit(_index_resources, con)
+                from .codebook import render_codebook_figures
+
+                drawn = worker.submit(render_codebook_figures, pkg.root, None, con)  # counted in the resources
                 # --- researcher exports (scripts/export.py): build/exports/, swapped in with the rest ---
                 say("precomputing the dyad and dyad-year tables, writing the researcher exports…")
                 _dyad_tables(con, pkg, stage / "exports", text, worker.join)  # empties `text` once read
@@ -393,10 +397,7 @@ def build_package(root: Path, out: Path, progress: Progress = None, database_url
             orjson.dumps({k: v for k, v in meta.items() if k != "datapackage"} | {"counts": counts}, option=orjson.OPT_INDENT_2)
         )
         shutil.copy2(pkg.root / "datapackage.json", stage / "datapackage.json")
-        say("drawing the codebook's figures…")
-        from .codebook import render_codebook_figures
-
-        _write_docs(stage, render_codebook_figures(pkg.root, db=db))
+        _write_docs(stage, drawn.result())  # the codebook's figures
         if database_url:
             from .pgload import load_postgres
 

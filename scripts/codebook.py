@@ -16,6 +16,7 @@ from __future__ import annotations
 import html
 import os
 import re
+import sqlite3
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -628,10 +629,11 @@ def render_codebook_text(root: Path | str, frames: dict[str, pl.DataFrame] | Non
     }
 
 
-def render_codebook_figures(root: Path | str, db: Path | None = None) -> dict[str, bytes]:
-    """The codebook's figures, counted in `db` (the build's database) when given (see figures.package_stats)."""
+def render_codebook_figures(root: Path | str, db: Path | None = None, con: sqlite3.Connection | None = None) -> dict[str, bytes]:
+    """The codebook's figures, counted in the build's database when `db` or `con` is given (see
+    figures.package_stats)."""
     pkg = load_package(root)
-    st = figures.package_stats(pkg, top=TOP_N, db=db)
+    st = figures.package_stats(pkg, top=TOP_N, db=db, con=con)
     types = list(pkg.resource("agreements").field("agreement_type").enum or [])
     return {
         FIG_YEARS: figures.agreements_per_year_by_type(st, pkg.version, types),

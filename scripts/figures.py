@@ -31,18 +31,18 @@ FIGURE_WIDTH = 720
 COUNTRY_FIGURE_WIDTH = 600
 
 
-def package_stats(pkg: Package, *, top: int, db: Path | None = None) -> Stats:
+def package_stats(pkg: Package, *, top: int, db: Path | None = None, con: sqlite3.Connection | None = None) -> Stats:
     """The numbers of the front page's charts, for every agreement of the package.
 
-    `db`: the package's build database (`dca build`, which writes the codebook right after it), whose
-    resource tables the build's loader has filled already; read there instead of loading the package a
-    second time (at 100k agreements the load is most of the codebook's time)."""
-    if db is not None:
-        con = sqlite3.connect(f"file:{Path(db).resolve()}?mode=ro", uri=True)
-    else:
-        con = sqlite3.connect(":memory:")
+    `db`: the package's build database, whose resource tables the build's loader has filled already; read
+    there instead of loading the package a second time (at 100k agreements the load is most of the
+    codebook's time). `con`: a connection to such a database (`dca build`'s own, in its database thread,
+    once the resources are loaded), used as it is and left open."""
+    own = con is None
+    if con is None:
+        con = sqlite3.connect(f"file:{Path(db).resolve()}?mode=ro", uri=True) if db is not None else sqlite3.connect(":memory:")
     try:
-        if db is None:
+        if own and db is None:
             create_tables(con)
             with con:
                 load_resources(con, read_frames(pkg))
@@ -56,7 +56,8 @@ def package_stats(pkg: Package, *, top: int, db: Path | None = None) -> Stats:
         rows = {name: run(build()) for name, (_, build) in data.stats_statements_web(f, False).items()}
         names = dict(run(country_names()))
     finally:
-        con.close()
+        if own:
+            con.close()
     return data.stats_from_rows(rows, names, top=top)
 
 
