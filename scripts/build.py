@@ -31,7 +31,7 @@ from .atomic import TMP_PREFIX, clear_debris, replace_dir
 from .db_worker import DatabaseWorker
 from .doc_store import Encoder as DocEncoder
 from .documents import CSV_COLUMNS, documents  # noqa: F401  (CSV_COLUMNS: the API's CSV header)
-from .memory import give_back_freed_memory
+from .memory import fewer_gc_passes, give_back_freed_memory  # noqa: F401  (fewer_gc_passes: dca build's policy)
 
 DB_NAME = "dca.sqlite"
 PAGE_SIZE = 8192
@@ -277,25 +277,6 @@ def _create_indexes(con: sqlite3.Connection) -> None:
     for table in metadata.sorted_tables:
         for ix in sorted(table.indexes, key=lambda i: i.name or ""):
             con.execute(str(CreateIndex(ix).compile(dialect=sqlite.dialect())))
-
-
-@contextlib.contextmanager
-def fewer_gc_passes():
-    """The cyclic garbage collector run less often during `dca build` (validation and build: the command
-    owns the process, so it sets the policy). A build allocates millions of
-    short-lived tuples and bytes (rows, documents) and few reference cycles; at the default threshold
-    every 700 allocations start a collection, and the older generations' passes rescan every live object.
-    The objects alive when the build starts (the modules, the validation's results) are frozen out of the
-    collector's scans, and a collection waits for 50,000 allocations. Switching the collector off saved
-    no more CPU and held ~110 MB more at the peak (uncollected cycles), so it stays on (bench/README.md)."""
-    old = gc.get_threshold()
-    gc.freeze()
-    gc.set_threshold(50_000, 50, 50)
-    try:
-        yield
-    finally:
-        gc.set_threshold(*old)
-        gc.unfreeze()
 
 
 def build_package(root: Path, out: Path, progress: Progress = None, database_url: str | None = None,

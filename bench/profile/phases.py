@@ -14,7 +14,7 @@ def say(m):
     print(f"{now-t:7.1f} wall {cpu-c:7.1f} cpu (+{cpu-last[1]:5.1f}) {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss/1024:6.0f} MB  {m}", flush=True)
     last[:] = [now, cpu]
 kw = {}
-from scripts.build import fewer_gc_passes  # as `dca build` runs
+from scripts.memory import fewer_gc_passes  # as `dca build` runs
 with fewer_gc_passes():
     if "--validate" in sys.argv:
         from scripts.validate import check_package
