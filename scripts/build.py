@@ -162,8 +162,8 @@ def _insert_documents(con: sqlite3.Connection, rows: list[tuple[str, bytes, byte
 
 def _load_and_look_up(db: Path, con: sqlite3.Connection, frames: dict[str, pl.DataFrame], say: Progress) -> dict[str, int]:
     """The database's work that needs no Python objects per row, in one thread beside the documents (see
-    build_package): the resources' rows (ADBC's bulk ingest), the party and dyad lookups made from them, and
-    the full-text index. SQLite and ADBC release the GIL while they work. name -> rows loaded."""
+    build_package): the resources' rows (ADBC's bulk ingest) and the party and dyad lookups made from them.
+    SQLite and ADBC release the GIL while they work. name -> rows loaded."""
     counts = bulk_load_resources(db, frames, say)
     # In key order, so that the (rowid-less) b-trees are appended to, not split all over.
     con.execute(
@@ -177,8 +177,14 @@ def _load_and_look_up(db: Path, con: sqlite3.Connection, frames: dict[str, pl.Da
         "JOIN parties p2 ON p2.agreement_id = p1.agreement_id AND p1.country_iso3 < p2.country_iso3 "
         "JOIN agreements a ON a.agreement_id = p1.agreement_id ORDER BY 1, 2, 3, 4"
     )
-    # External content: the index reads agreement_id, title and summary from agreements (by rowid) instead of
-    # keeping its own copy of them. The rowids stay as loaded: the build is never VACUUMed after this.
+    con.execute("CREATE TABLE agreement_csv (agreement_id VARCHAR NOT NULL PRIMARY KEY, csv_record BLOB NOT NULL)")
+    return counts
+
+
+def _full_text_index(con: sqlite3.Connection) -> None:
+    """The agreements' full-text index. External content: the index reads agreement_id, title and summary
+    from agreements (by rowid) instead of keeping its own copy of them. The rowids stay as loaded: the build
+    is never VACUUMed after this."""
     con.execute(
         "CREATE VIRTUAL TABLE agreements_fts USING fts5(agreement_id UNINDEXED, title, summary, content = 'agreements', "
         "tokenize = 'unicode61 remove_diacritics 2')"
@@ -186,8 +192,6 @@ def _load_and_look_up(db: Path, con: sqlite3.Connection, frames: dict[str, pl.Da
     con.execute("INSERT INTO agreements_fts (rowid, agreement_id, title, summary) "
                 "SELECT rowid, agreement_id, title, summary FROM agreements")
     con.execute("INSERT INTO agreements_fts (agreements_fts) VALUES ('optimize')")
-    con.execute("CREATE TABLE agreement_csv (agreement_id VARCHAR NOT NULL PRIMARY KEY, csv_record BLOB NOT NULL)")
-    return counts
 
 
 def _index_resources(con: sqlite3.Connection) -> None:
@@ -343,6 +347,9 @@ def build_package(root: Path, out: Path, progress: Progress = None, database_url
                 wait([stored])
                 worker.raise_failure()
                 give_back_freed_memory()  # the documents' Python objects: ≈ 250 MB at 100k, below the next step's peak
+                # Beside the dyad step's tables (which need the connection only to store them): the full-text
+                # index, the resources' indexes and statistics, the codebook's figures.
+                worker.submit(_full_text_index, con)
                 worker.submit(_index_resources, con)
                 from .codebook import render_codebook_figures
 

@@ -69,7 +69,7 @@ def test_build_records_content_hash_and_version(built):
     assert build_package(pkg, out).content_hash != result.content_hash
 
 
-@pytest.mark.parametrize("step", ["documents", "_load_and_look_up", "_insert_documents", "_index_resources", "_country_summary"])
+@pytest.mark.parametrize("step", ["documents", "_load_and_look_up", "_insert_documents", "_full_text_index", "_index_resources", "_country_summary"])
 def test_failed_build_leaves_previous_build_intact(built, monkeypatch, step):
     """Whichever step fails (making the documents, in this thread; the load and indexes, storing the documents,
     the summaries, in the database thread), the build fails with its error and the previous build stays."""
