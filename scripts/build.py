@@ -8,15 +8,13 @@ content hash that the API's ETags derive from.
 """
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import gc
 import hashlib
 import os
 import shutil
 import sqlite3
 import time
-from concurrent.futures import ThreadPoolExecutor, wait
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable
@@ -319,18 +317,18 @@ def build_package(root: Path, out: Path, progress: Progress = None, database_url
         con.commit()
         with con:
             # The database work runs in a thread of its own (scripts/db_worker.py) while this one makes the
-            # documents, the codebook and the export tables: the resources' load and indexes, then each batch
+            # documents, the codebook and the export tables: the resources' load and lookups, then each batch
             # of documents as it is made, in that order. This thread touches the connection again only after
             # worker.join().
             worker = DatabaseWorker()
             try:
                 loaded = worker.submit(_load_and_look_up, db, con, frames, say)
-                say("precomputing lookup tables, documents and the full-text index…")
+                say("precomputing lookup tables and documents…")
                 docs = DocEncoder()  # each document as a zstd frame (scripts/doc_store.py)
                 for rows in documents(frames):
                     worker.submit(_insert_documents, con, docs.encode(rows))
                 worker.submit(docs.store, con)
-                stored = worker.submit(_country_summary, con)
+                worker.submit(_country_summary, con)
                 del frames  # the dyad tables and the exports read what they need themselves
                 # --- what depends on the data is generated here (and by dca release), never in a data pull
                 # request: build/docs/ has the codebook, its figures (below, counted in the database) and the
@@ -343,9 +341,7 @@ def build_package(root: Path, out: Path, progress: Progress = None, database_url
                 (stage / "docs" / "coverage.md").write_text(coverage_markdown(pkg.root, text) + "\n", encoding="utf-8")
                 # The documents are stored before the dyad step starts (the step's peak is the build's, and the
                 # documents waiting to be stored are freed first); the resources' indexes are made beside it.
-                worker.raise_failure()
-                wait([stored])
-                worker.raise_failure()
+                worker.join()
                 give_back_freed_memory()  # the documents' Python objects: ≈ 250 MB at 100k, below the next step's peak
                 # Beside the dyad step's tables (which need the connection only to store them): the full-text
                 # index, the resources' indexes and statistics, the codebook's figures.

@@ -110,21 +110,18 @@ def build(
     # The build's modules (SQLModel, SQLAlchemy, the exports, the codebook: ≈ 1 s) are imported in a thread
     # while the package is validated, whose reading and checks mostly run outside the GIL.
     importing = _import_in_background("scripts.build", "scripts.build_exports", "scripts.codebook")
-    try:
-        with fewer_gc_passes():
-            frames = _validate_or_exit(root, "Build", " (the previous build is untouched)")
-            importing.join()
-            from .build import BuildError, build_package
-            out_dir = _out_dir(out, root, path, package)
+    with fewer_gc_passes():
+        frames = _validate_or_exit(root, "Build", " (the previous build is untouched)")
+        importing.join()
+        from .build import BuildError, build_package
+
+        out_dir = _out_dir(out, root, path, package)
+        try:
             result = build_package(root, out_dir, progress=None if quiet else (lambda m: typer.echo(m, err=True)),
                                    database_url=database_url, text_frames=frames)
-    except Exception as e:
-        from .build import BuildError
-
-        if not isinstance(e, BuildError):
-            raise
-        typer.echo(f"error: {e}", err=True)
-        raise typer.Exit(1)
+        except BuildError as e:
+            typer.echo(f"error: {e}", err=True)
+            raise typer.Exit(1)
     typer.echo(f"Built {result.database} ({result.summary})")
 
 

@@ -7,6 +7,10 @@ import pytest
 from scripts.db_worker import DatabaseWorker
 
 
+def _fail(error: Exception):
+    raise error
+
+
 def test_work_runs_in_submission_order_in_one_thread():
     worker = DatabaseWorker()
     seen: list[tuple[int, str]] = []
@@ -25,13 +29,13 @@ def test_the_first_failure_is_raised_on_join_and_on_the_next_submission():
     ran: list[int] = []
     try:
         worker.submit(ran.append, 1)
-        worker.submit(lambda: (_ for _ in ()).throw(RuntimeError("simulated: disk full")))
-        worker.submit(lambda: (_ for _ in ()).throw(ValueError("a later error")))
+        worker.submit(_fail, RuntimeError("simulated: disk full"))
+        worker.submit(_fail, ValueError("a later error"))
         with pytest.raises(RuntimeError, match="disk full"):
             worker.join()
         with pytest.raises(ValueError, match="later"):
             worker.join()  # each error once, in order
-        worker.submit(lambda: (_ for _ in ()).throw(KeyError("x")))
+        worker.submit(_fail, KeyError("x"))
         deadline = time.monotonic() + 5
         while worker._pending and not worker._pending[0].done() and time.monotonic() < deadline:
             time.sleep(0.01)
