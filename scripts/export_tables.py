@@ -194,7 +194,7 @@ def iter_frames(pkg: Package, options: ExportOptions = ExportOptions(),
     del history
     parties = (read_frame(pkg, "parties", NEEDED["parties"], text)
                .select("agreement_id", iso3="country_iso3").unique().sort("agreement_id", "iso3"))
-    flat = _flat(pkg, agreements, parties, countries, spans[options.rule], text)
+    flat = _flat(pkg, agreements, parties, countries, spans[options.rule], resources=text)
     del agreements
     yield "agreements_flat", None, flat
     pairs = (
@@ -290,8 +290,9 @@ def _none_if_empty(col: str) -> pl.Expr:
 
 
 def _flat(pkg: Package, agreements: pl.DataFrame, parties: pl.DataFrame, countries: pl.DataFrame,
-          spans: pl.DataFrame, text: Text = None) -> pl.DataFrame:
-    """agreements_flat: one row per agreement, with its party lists, equipment summary and span."""
+          spans: pl.DataFrame, resources: Text = None) -> pl.DataFrame:
+    """agreements_flat: one row per agreement, with its party lists, equipment summary and span. `resources`:
+    see read_frame."""
     # each country's list items as text; a party that is not a row of countries: no code, its ISO3 as name
     text = countries.select(
         "iso3",
@@ -315,7 +316,7 @@ def _flat(pkg: Package, agreements: pl.DataFrame, parties: pl.DataFrame, countri
         .with_columns(_none_if_empty(c) for c in ("parties_iso3", "parties_cow_code", "parties_cow_abbr",
                                                   "parties_without_cow", "parties_names"))
     )
-    eq = _sorted_children(read_frame(pkg, "equipment", NEEDED["equipment"], text), "equipment_id")
+    eq = _sorted_children(read_frame(pkg, "equipment", NEEDED["equipment"], resources), "equipment_id")
     qty = pl.col("quantity")
     item = pl.concat_str(
         pl.col("designation").fill_null("None"), pl.lit(" ("), pl.col("category").fill_null("None"),
@@ -323,7 +324,7 @@ def _flat(pkg: Package, agreements: pl.DataFrame, parties: pl.DataFrame, countri
         pl.lit(", "), pl.col("status").fill_null("None"), pl.lit(")"))
     eq = (eq.group_by("agreement_id")
           .agg(equipment_summary=item.str.join(sep + " "), n_equipment=pl.len().cast(pl.Int64)))
-    src = _sorted_children(read_frame(pkg, "sources", NEEDED["sources"], text), "source_id")
+    src = _sorted_children(read_frame(pkg, "sources", NEEDED["sources"], resources), "source_id")
     src = (src.group_by("agreement_id")
            .agg(n_sources=pl.len().cast(pl.Int64), first_source_url=pl.col("url").drop_nulls().first()))
     venue = countries.select(venue_country_iso3="iso3", venue_country_cow_code="cow_code", venue_country_name="name")

@@ -196,3 +196,30 @@ def test_a_failure_in_the_dyad_step_fails_the_build_and_leaves_the_previous_one(
     assert (out / DB_NAME).read_bytes() == before
     assert (out / "exports" / "datapackage.json").exists()
     assert not [p for p in out.parent.iterdir() if p.name.startswith(TMP_PREFIX)]
+
+
+def test_a_build_from_the_validated_frames_parses_no_csv_file_again(tmp_path, monkeypatch):
+    """`dca build` hands the frames `dca validate` read to the build: the tables, documents, exports, codebook
+    and coverage block are all made from them (no file is parsed a second time), and the build is the one a
+    build from the files gives."""
+    import polars as pl
+
+    from scripts.validate import check_package
+
+    pkg = make_package(tmp_path / "pkg")
+    from_files = tmp_path / "from-files"
+    build_package(pkg, from_files)
+    findings, text_frames = check_package(pkg)
+    assert findings == [] and text_frames
+
+    def no_second_parse(*a, **k):
+        raise AssertionError(f"a CSV file was parsed again: {a[:1]}")
+    monkeypatch.setattr(pl, "read_csv", no_second_parse)
+    from_frames = tmp_path / "from-frames"
+    build_package(pkg, from_frames, text_frames=text_frames)
+    monkeypatch.undo()
+    for f in sorted(p for p in from_files.rglob("*") if p.is_file() and p.name not in (DB_NAME, "manifest.json")):
+        assert (from_frames / f.relative_to(from_files)).read_bytes() == f.read_bytes(), f.name
+    a, b = sqlite3.connect(from_files / DB_NAME), sqlite3.connect(from_frames / DB_NAME)
+    for (table,) in a.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '%fts%' AND name <> 'build_meta'"):
+        assert a.execute(f'SELECT * FROM "{table}" ORDER BY 1').fetchall() == b.execute(f'SELECT * FROM "{table}" ORDER BY 1').fetchall(), table
