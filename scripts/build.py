@@ -286,6 +286,34 @@ def build_package(root: Path, out: Path, progress: Progress = None, database_url
     """Build root's package into out. ``text_frames``: the package's data as `dca validate` read it (see
     read_frames), passed by `dca build` so that the files are parsed once; read from the files when None.
     The dict is emptied once read, so that its frames do not outlive the build's need of them."""
+    steps = build_steps(root, out, progress, database_url, text_frames)
+    next(steps)
+    return finish_build(steps)
+
+
+class BuildCancelled(Exception):
+    """The build's first step was stopped (``stop``) because the validation beside it found problems."""
+
+
+def finish_build(steps) -> BuildResult:
+    """Run what is left of ``build_steps`` after its first step; the build's result."""
+    try:
+        next(steps)
+    except StopIteration as done:
+        return done.value
+    raise RuntimeError("build_steps yields once")  # pragma: no cover
+
+
+def build_steps(root: Path, out: Path, progress: Progress = None, database_url: str | None = None,
+                text_frames: dict[str, pl.DataFrame] | None = None, stop: Callable[[], bool] | None = None):
+    """build_package in two steps, a generator that yields once: the first step (the stage folder, the
+    database's resources and documents, the codebook's text) runs up to the yield, the rest when it is
+    resumed (finish_build). `dca build` runs the first step in a thread while the validation's checks run
+    (the data was read by then; scripts/cli.py), and resumes it only if the checks find nothing: closing
+    the generator instead (``close()``) removes the stage, like any failure, and leaves ``out`` untouched.
+    ``stop``: asked between batches of documents; when it says yes, the first step ends in BuildCancelled.
+    The first step may also fail on data that the checks then report (a cell that cannot be read as its
+    type): the checks' findings are the answer then, not that error."""
     say = progress or (lambda m: None)
     t0 = time.monotonic()
     pkg = load_package(root)
@@ -326,6 +354,8 @@ def build_package(root: Path, out: Path, progress: Progress = None, database_url
                 say("precomputing lookup tables and documents…")
                 docs = DocEncoder()  # each document as a zstd frame (scripts/doc_store.py)
                 for rows in documents(frames):
+                    if stop is not None and stop():
+                        raise BuildCancelled("stopped: the validation found problems")
                     worker.submit(_insert_documents, con, docs.encode(rows))
                 worker.submit(docs.store, con)
                 worker.submit(_country_summary, con)
@@ -339,6 +369,7 @@ def build_package(root: Path, out: Path, progress: Progress = None, database_url
 
                 _write_docs(stage, render_codebook_text(pkg.root, text))
                 (stage / "docs" / "coverage.md").write_text(coverage_markdown(pkg.root, text) + "\n", encoding="utf-8")
+                yield  # the first step ends here (see above); the documents are still being stored meanwhile
                 # The documents are stored before the dyad step starts (the step's peak is the build's, and the
                 # documents waiting to be stored are freed first); the resources' indexes are made beside it.
                 worker.join()

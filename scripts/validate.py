@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandera.polars as pa
@@ -250,40 +251,70 @@ def check_package(root: Path | str, today: dt.date | None = None) -> tuple[list[
     """The findings, and the data as read for them: each resource as a frame of text cells (missing values
     null) in schema order, or None when the data was not read or a file could not be. `dca build` builds
     from these frames once there are no findings, so that a build parses the CSV files once, not twice."""
+    return read_package(root).check(today)
+
+
+@dataclass
+class Reading:
+    """A package's files read, before the checks of their cells: what `dca build` starts from beside the
+    checks (scripts/cli.py). ``frames``: each resource as a frame of text cells, when every file was read
+    and nothing was found wrong yet, else None."""
+
+    findings: list[Finding]
+    pkg: Package | None = None
+    tables: dict[str, Table] | None = None
+
+    @property
+    def frames(self) -> dict[str, pl.DataFrame] | None:
+        if self.findings or self.tables is None or not all(t.readable for t in self.tables.values()):
+            return None
+        return {name: t.frame for name, t in self.tables.items()}
+
+    def check(self, today: dt.date | None = None) -> tuple[list[Finding], dict[str, pl.DataFrame] | None]:
+        """The findings of every check (these first), and the frames as check_package returns them."""
+        findings = list(self.findings)
+        if self.tables is None:
+            return findings, None
+        pkg, tables = self.pkg, self.tables
+        fr = _Frames(pkg, tables)
+        for r in pkg.resources:
+            t = tables[r.name]
+            if not t.readable:
+                continue
+            findings.extend(_field_findings(fr, r, getattr(t, "present", set(r.field_names))))
+        # The dataset's own rules read across tables and assume well-formed cells: run
+        # over a package with the problems above they would mostly repeat them (an
+        # unknown country code would also show as a wrong id, a missing party, ...).
+        # So they run once the Frictionless-level checks pass, and the output says so.
+        if any(f.code not in COSMETIC for f in findings):
+            findings.append(Finding("datapackage.json", None, None, RULES_SKIPPED, "rules-skipped"))
+        else:
+            findings.extend(_rule_findings(fr, today))
+        # Last and separate: is each file already as `dca fmt` writes it? (one cheap pass)
+        findings.extend(not_canonical_findings(pkg.root, tables, fr.frames))
+        give_back_freed_memory()  # so that `dca build` starts from the frames' size, not from the checks' peak
+        return findings, (fr.frames if all(t.readable for t in tables.values()) else None)
+
+
+def read_package(root: Path | str) -> Reading:
+    """The descriptor checked and the files read (Reading.check does the rest of check_package)."""
     root = Path(root)
     # The data is read only once the descriptor is sound: a broken schema would
     # otherwise show as a wrong cell on every row, or stop the checks half-way.
     broken = descriptor_findings(root)
     if broken:
-        return broken + [Finding("datapackage.json", None, None, DATA_SKIPPED, "data-skipped")], None
+        return Reading(broken + [Finding("datapackage.json", None, None, DATA_SKIPPED, "data-skipped")])
     try:
         pkg = load_package(root)
     except DescriptorError as e:  # pragma: no cover - descriptor_findings reports these first
-        return [Finding(e.file, None, None, e.message, "descriptor-error")], None
+        return Reading([Finding(e.file, None, None, e.message, "descriptor-error")])
     findings: list[Finding] = []
     # The files are read two at a time: the parser releases the GIL, and each file is one parse of its own.
     with ThreadPoolExecutor(2, thread_name_prefix="dca-read") as readers:
         tables = dict(zip([r.name for r in pkg.resources], readers.map(lambda r: read_table(pkg.root, r), pkg.resources)))
     for t in tables.values():
         findings.extend(t.findings)
-    fr = _Frames(pkg, tables)
-    for r in pkg.resources:
-        t = tables[r.name]
-        if not t.readable:
-            continue
-        findings.extend(_field_findings(fr, r, getattr(t, "present", set(r.field_names))))
-    # The dataset's own rules read across tables and assume well-formed cells: run
-    # over a package with the problems above they would mostly repeat them (an
-    # unknown country code would also show as a wrong id, a missing party, ...).
-    # So they run once the Frictionless-level checks pass, and the output says so.
-    if any(f.code not in COSMETIC for f in findings):
-        findings.append(Finding("datapackage.json", None, None, RULES_SKIPPED, "rules-skipped"))
-    else:
-        findings.extend(_rule_findings(fr, today))
-    # Last and separate: is each file already as `dca fmt` writes it? (one cheap pass)
-    findings.extend(not_canonical_findings(pkg.root, tables, fr.frames))
-    give_back_freed_memory()  # so that `dca build` starts from the frames' size, not from the checks' peak
-    return findings, (fr.frames if all(t.readable for t in tables.values()) else None)
+    return Reading(findings, pkg, tables)
 
 
 COSMETIC = {"byte-order-mark", "line-endings", "column-order"}  # the data read fine (by column name); `dca fmt` fixes these
