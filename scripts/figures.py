@@ -1,11 +1,11 @@
 """The codebook's figures: the web pages' charts (api/web/charts.py), of the package's numbers counted by
-the web pages' statements (api/web/data.py), written as standalone SVG files.
+the web pages' statements (api/web/stats.py), written as standalone SVG files.
 
 One chart implementation for the site and the codebook (issue #14). The package's resources are
 loaded, by the build's own loader (``build.load_resources``), into an in-memory SQLite database
 with the build's tables; there the statements the front page runs for its charts
-(``data.stats_statements_web``, unfiltered) count them, and the page's aggregation
-(``data.stats_from_rows``) and chart layout (``charts.year_type_chart``, ``charts.country_chart``)
+(``stats.stats_statements_web``, unfiltered) count them, and the page's aggregation
+(``stats.stats_from_rows``) and chart layout (``charts.year_type_chart``, ``charts.country_chart``)
 make the figures. So a figure and the front page's chart of the same data show the same numbers,
 drawn by the same code (``charts.svg_document`` is the page's drawing, standalone).
 
@@ -21,8 +21,8 @@ from sqlalchemy.dialects import sqlite as sqlite_dialect
 
 from api.db import Compiled
 from api.queries import AgreementFilter, country_names
-from api.web import charts, data
-from api.web.data import Stats
+from api.web import charts, stats
+from api.web.stats import Stats
 from schema.tableschema import Package
 
 from .build import create_tables, load_resources, read_frames
@@ -53,12 +53,12 @@ def package_stats(pkg: Package, *, top: int, db: Path | None = None, con: sqlite
             c = Compiled(stmt, dialect)
             return con.execute(c.sql, c.bind(f.params())).fetchall()
 
-        rows = {name: run(build()) for name, (_, build) in data.stats_statements_web(f, False).items()}
+        rows = {name: run(build()) for name, (_, build) in stats.stats_statements_web(f, False).items()}
         names = dict(run(country_names()))
     finally:
         if own:
             con.close()
-    return data.stats_from_rows(rows, names, top=top)
+    return stats.stats_from_rows(rows, names, top=top)
 
 
 def agreements_per_year_by_type(st: Stats, version: str, all_types: list[str]) -> bytes:

@@ -3,7 +3,7 @@
 One implementation for both (issue #14). The web pages inline the SVG (``inline_svg``);
 ``dca codebook`` writes the same drawing of the same numbers as standalone files
 (``svg_document``, docs/figures/*.svg), fed by the same statements and aggregation
-(``data.stats_from_rows``; see scripts/figures.py). Why SVG from this module rather than
+(``stats.stats_from_rows``; see scripts/figures.py). Why SVG from this module rather than
 one charting library for both: matplotlib (which drew the codebook's PNGs) writes every
 colour as a ``style`` attribute, which the pages' Content Security Policy (``style-src
 'self'``) refuses, and the JavaScript libraries (Vega, Plotly...) would need a script and

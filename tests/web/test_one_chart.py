@@ -11,7 +11,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from api.web import charts, data
+from api.web import charts, data, stats
 from api.web.render import CSP
 from scripts import figures
 from scripts.codebook import FIG_COUNTRIES, FIG_YEARS, TOP_N, render_codebook
@@ -131,7 +131,7 @@ def test_codebook_and_page_call_the_same_functions(html, tmp_path, monkeypatch):
         monkeypatch.setattr(module, name, wrapper)
 
     for module, name in ((charts, "year_type_chart"), (charts, "country_chart"), (charts, "_macros"),
-                         (data, "stats_from_rows")):
+                         (stats, "stats_from_rows")):
         spy(module, name)
     who = "codebook"
     render_codebook(copy_real_package(tmp_path / "pkg"))
@@ -139,7 +139,20 @@ def test_codebook_and_page_call_the_same_functions(html, tmp_path, monkeypatch):
     assert html.get("/?signed_from=1901").status_code == 200   # a filter no other test caches
     for name in ("year_type_chart", "country_chart", "_macros", "stats_from_rows"):
         assert {"codebook", "page"} <= set(calls.get(name, [])), (name, calls.get(name))
-    assert figures.charts is charts and figures.data is data
+    assert figures.charts is charts and figures.stats is stats
+
+
+def test_the_codebook_figures_draw_without_importing_the_web_framework():
+    """The figures run inside `dca build`, where every import costs build time (issue #15): the module
+    that draws them shares the pages' statements and aggregation but must not pull in FastAPI,
+    Starlette or the pages' request code."""
+    import subprocess
+    import sys
+
+    code = ("import sys, scripts.figures, scripts.codebook; "
+            "print(sorted(m for m in ('fastapi', 'starlette', 'api.web.data', 'api.web.routes') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
 
 
 # --------------------------------------------------------------------------- CSP
