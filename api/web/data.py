@@ -37,10 +37,7 @@ from ..downloads import build_files  # noqa: F401 - the pages list the same file
 from ..routes.agreements import KIND, LIST_FIELDS, SORTS, agreement_filter
 from ..streaming import CsvEncoder
 from . import stats as web_stats
-from .stats import TOP_COUNTRIES, Stats, stats_from_rows, stats_statements_web  # noqa: F401 - the pages' names
-from schema.tables import StatusHistory
-
-H = StatusHistory.__table__
+from .stats import TOP_COUNTRIES, Stats
 
 if TYPE_CHECKING:  # the open build a request is served from (``api.state.ready``)
     from ..state import Snapshot
