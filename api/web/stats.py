@@ -12,9 +12,10 @@ from typing import Any
 
 from sqlalchemy import func, literal_column, select
 
+from schema.tables import StatusHistory
+
 from .. import vocab
 from ..queries import A, AgreementFilter, agreement_ids, stats_statements
-from schema.tables import StatusHistory
 
 H = StatusHistory.__table__
 
