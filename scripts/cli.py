@@ -468,7 +468,11 @@ def main() -> None:
     modules of SQLAlchemy, pandera and pandas, FastAPI: ~170,000 objects) two or three times over, about
     0.55 s here after every command; every file the command wrote is closed by then, so the objects are
     frozen (gc.freeze) and only freed by reference counting. Registered here, not at import, so that a
-    process that imports this module (the tests) keeps the usual exit."""
+    process that imports this module (the tests) keeps the usual exit. Freed pages of polars' frames are
+    returned to the system as they are freed (scripts/memory.py), set before anything imports polars."""
+    from .memory import return_freed_pages_promptly
+
+    return_freed_pages_promptly()
     atexit.register(gc.freeze)
     app()
 

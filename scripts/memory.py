@@ -13,6 +13,26 @@ import contextlib
 import ctypes
 import ctypes.util
 import gc
+import os
+import sys
+
+# polars' own allocator (jemalloc, built with the `_rjem_` prefix) keeps the pages of freed frames for a while:
+# polars sets `_RJEM_MALLOC_CONF` to "dirty_decay_ms:500,muzzy_decay_ms:1000" on import, with a value found
+# there already appended (so it wins). A build frees frames of hundreds of MB every second or so (the text
+# frames after the validation, each export table once written), so those pages pile up under the next
+# step's peak. Returning them at once costs page faults (≈ 3 s of system CPU over a 100k build) and lowers
+# the peak by ≈ 120-270 MB (bench/README.md, "Issue #15, session 11").
+POLARS_ALLOCATOR_CONF = "dirty_decay_ms:0,muzzy_decay_ms:0"
+
+
+def return_freed_pages_promptly() -> bool:
+    """Set polars' allocator to give freed pages back at once (POLARS_ALLOCATOR_CONF), unless the user set
+    `_RJEM_MALLOC_CONF` already. polars reads the variable on import and jemalloc starts then, so this must
+    run first; False (and nothing changed) when polars is already imported."""
+    if "polars" in sys.modules:
+        return False
+    os.environ.setdefault("_RJEM_MALLOC_CONF", POLARS_ALLOCATOR_CONF)
+    return True
 
 
 def give_back_freed_memory() -> None:
