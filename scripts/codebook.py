@@ -641,23 +641,38 @@ def render_codebook_figures(root: Path | str, db: Path | None = None, con: sqlit
     }
 
 
+def _leftover_figures(docs: Path, rendered: dict[str, bytes]) -> list[Path]:
+    """Figures in docs/figures/ that the codebook no longer draws (a figure renamed or dropped): generated
+    files, so they go with the codebook that stopped drawing them."""
+    folder = Path(docs) / Path(FIG_YEARS).parent
+    keep = {Path(docs) / rel for rel in rendered}
+    return sorted(p for p in folder.glob("*.svg") if p not in keep) if folder.is_dir() else []
+
+
 def write_codebook(root: Path | str, docs: Path) -> list[Path]:
+    """Write the codebook's files under `docs`, and remove the figures it no longer draws."""
     from .atomic import write_bytes_atomic
 
     written = []
-    for rel, data in render_codebook(root).items():
+    rendered = render_codebook(root)
+    for rel, data in rendered.items():
         target = Path(docs) / rel
         write_bytes_atomic(target, data)
         os.chmod(target, 0o644)  # committed files: readable by all (atomic writes start as 0600)
         written.append(target)
+    for old in _leftover_figures(docs, rendered):
+        old.unlink()
     return written
 
 
 def stale_files(root: Path | str, docs: Path) -> list[str]:
-    """The codebook files under docs/ that differ from what the package gives now."""
+    """The codebook files under docs/ that differ from what the package gives now, and the figures it no
+    longer draws (named with "(no longer generated)")."""
     stale = []
-    for rel, data in render_codebook(root).items():
+    rendered = render_codebook(root)
+    for rel, data in rendered.items():
         target = Path(docs) / rel
         if not target.exists() or target.read_bytes() != data:
             stale.append(rel)
+    stale += [f"{p.relative_to(docs).as_posix()} (no longer generated)" for p in _leftover_figures(docs, rendered)]
     return stale

@@ -57,6 +57,27 @@ def test_build_writes_the_codebook_for_its_own_data(pkg_dir, rendered, tmp_path)
         assert stale_files(pkg_dir, out / "docs") == []
 
 
+def test_a_figure_no_longer_drawn_is_reported_stale_and_removed(pkg_dir, tmp_path):
+    """docs/figures/ holds only generated figures: one the codebook stopped drawing (renamed, dropped) must
+    not linger beside the codebook that no longer links it."""
+    from typer.testing import CliRunner
+
+    from scripts.cli import app
+    from scripts.codebook import write_codebook
+
+    docs = tmp_path / "docs"
+    write_codebook(pkg_dir, docs)
+    assert stale_files(pkg_dir, docs) == []
+    (docs / "figures" / "old_chart.svg").write_text("<svg/>", encoding="utf-8")
+    (docs / "figures" / "notes.txt").write_text("not a figure", encoding="utf-8")
+    assert stale_files(pkg_dir, docs) == ["figures/old_chart.svg (no longer generated)"]
+    result = CliRunner().invoke(app, ["codebook", str(pkg_dir), "--out", str(docs), "--check"])
+    assert result.exit_code == 1 and "old_chart.svg (no longer generated)" in result.output
+    write_codebook(pkg_dir, docs)
+    assert not (docs / "figures" / "old_chart.svg").exists() and (docs / "figures" / "notes.txt").exists()
+    assert (docs / FIG_YEARS).exists() and (docs / FIG_COUNTRIES).exists() and stale_files(pkg_dir, docs) == []
+
+
 def test_the_regenerate_workflow_runs_the_generators_on_main():
     wf = (ROOT / ".github" / "workflows" / "regenerate.yml").read_text(encoding="utf-8")
     assert "branches: [main]" in wf and "contents: write" in wf
