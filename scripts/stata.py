@@ -132,15 +132,8 @@ def _strl_keys(df: pl.DataFrame, strl: list[tuple[int, str]]) -> tuple[dict[str,
     index = [np.searchsorted(distinct, h) for h in hashes]
     if not all((t == text_of.gather(ix)).all() for t, ix in zip(texts, index)):
         return _strl_keys_exact(df, strl)
-    positions = np.array([pos for pos, _ in strl], dtype=np.int64)
-    key_v, key_o = positions[cols], rows + 1
-    key = (key_v + key_o * _O_SHIFT).astype(np.uint64)
-    stored = text_of.str.len_bytes().to_numpy() > 0
-    key[~stored] = 0
-    use = np.argsort(first_cell, kind="stable")
-    use = use[stored[use]]  # the stored texts in order of first use
-    keys = {name: key[ix] for ix, (_, name) in zip(index, strl)}
-    return keys, _gso_blob(text_of.gather(use).to_arrow(), key_v[use], key_o[use])
+    return _keys_and_table(strl, first_cell, index, text_of.str.len_bytes().to_numpy() > 0,
+                           lambda use: text_of.gather(use).to_arrow())
 
 
 _STRL_HASH_SEED = 0x5354524C  # fixed, so that a run is reproducible; the file does not depend on it
@@ -172,15 +165,24 @@ def _strl_keys_exact(df: pl.DataFrame, strl: list[tuple[int, str]]) -> tuple[dic
         cells.append(idx)
         seen, rows = np.unique(idx, return_index=True)  # each text's first row in this column
         first[seen] = np.minimum(first[seen], rows * k + j)
+    return _keys_and_table(strl, first, cells, pc.binary_length(texts).to_numpy(zero_copy_only=False) > 0,
+                           lambda use: texts.take(pa.array(use)))
+
+
+def _keys_and_table(strl: list[tuple[int, str]], first_cell: np.ndarray, cells: list[np.ndarray], stored: np.ndarray,
+                    take) -> tuple[dict[str, np.ndarray], bytes]:
+    """The cells' keys and the GSO table, from each distinct text's first cell (row * k + column), each column's
+    cells as indexes of the distinct texts, which texts are stored (not empty), and `take`, which gives the
+    distinct texts at the given indexes as an Arrow array."""
+    k = len(strl)
     positions = np.array([pos for pos, _ in strl], dtype=np.int64)
-    key_v, key_o = positions[first % k], first // k + 1
+    key_v, key_o = positions[first_cell % k], first_cell // k + 1
     key = (key_v + key_o * _O_SHIFT).astype(np.uint64)
-    stored = pc.binary_length(texts).to_numpy(zero_copy_only=False) > 0
     key[~stored] = 0
-    order = np.argsort(first, kind="stable")
-    order = order[stored[order]]  # the stored texts in order of first use
-    keys = {name: key[cells[j]] for j, (_, name) in enumerate(strl)}
-    return keys, _gso_blob(texts.take(pa.array(order)), key_v[order], key_o[order])
+    use = np.argsort(first_cell, kind="stable")
+    use = use[stored[use]]  # the stored texts in order of first use
+    keys = {name: key[ix] for ix, (_, name) in zip(cells, strl)}
+    return keys, _gso_blob(take(use), key_v[use], key_o[use])
 
 
 # One GSO record's head: "GSO", v (uint32), o (uint64), type 130 (text), length with its NUL (uint32).
